@@ -1,0 +1,37 @@
+/**
+ * The contract every detector implements. A detector reads the events table through the Store
+ * interface and returns findings as plain objects with stable field names, so the same result feeds the
+ * terminal table, JSON, NDJSON and CSV.
+ */
+import type { Store } from '../store/store.js';
+
+export interface DetectorContext {
+  store: Store;
+  /** End of the analysis window, epoch milliseconds. */
+  now: number;
+}
+
+/** One cell of a flat finding record, as written to CSV and shown in the table. */
+export type FlatValue = string | number | boolean | null;
+
+export interface TableColumn<F> {
+  header: string;
+  value: (finding: F) => string;
+  align?: 'left' | 'right';
+}
+
+export interface Detector<Options, F extends object> {
+  readonly id: string;
+  readonly description: string;
+  run(context: DetectorContext, options: Options): Promise<F[]>;
+  /** Flattens a finding for CSV; the keys, in order, are the CSV header. */
+  flatten(finding: F): Record<string, FlatValue>;
+  /** Columns of the terminal table. */
+  readonly tableColumns: readonly TableColumn<F>[];
+}
+
+/** Returns the newest event's time, the default end of the analysis window, or null for an empty store. */
+export async function newestEventTime(store: Store): Promise<number | null> {
+  const [row] = await store.all<{ newest: number | null }>('SELECT max(starttime) AS newest FROM events');
+  return row?.newest ?? null;
+}

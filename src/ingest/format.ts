@@ -1,0 +1,31 @@
+/** The contract every input format implements, and the context a loader receives. */
+import type { LocalNetworks } from '../net/locality.js';
+import type { DuckDbStore } from '../store/duckdb.js';
+import type { IngestReport } from './report.js';
+import type { FileSample } from './sniff.js';
+
+export interface LoadContext {
+  store: DuckDbStore;
+  sample: FileSample;
+  report: IngestReport;
+  localNetworks: LocalNetworks;
+}
+
+export interface LoadResult {
+  /** 'ignored' marks a recognised file that holds nothing to load, such as Zeek's weird.log. */
+  status: 'loaded' | 'ignored';
+  events: number;
+  skipped: number;
+  message?: string;
+}
+
+export interface InputFormat {
+  /** Stable identifier, shown in summaries and accepted by future `--format` overrides. */
+  readonly id: string;
+  readonly description: string;
+  /** True when records carry their own eventdirection, which is then kept rather than computed. */
+  readonly providesDirection: boolean;
+  /** Returns true when the sampled content is this format. */
+  detect(sample: FileSample): boolean;
+  load(context: LoadContext): Promise<LoadResult>;
+}

@@ -1,0 +1,81 @@
+/**
+ * What an import did: per-file outcome, events loaded and every skipped line counted by reason, with a
+ * few samples of each reason as file:line so a user can open the line.
+ */
+import { StrictModeError } from '../errors.js';
+
+/** Samples kept per reason; the counts stay exact. */
+export const SAMPLES_PER_REASON = 5;
+
+export interface SkippedLine {
+  file: string;
+  line: number;
+  reason: string;
+  excerpt: string;
+}
+
+export type FileStatus = 'loaded' | 'ignored' | 'failed';
+
+export interface FileOutcome {
+  path: string;
+  format: string;
+  status: FileStatus;
+  events: number;
+  skipped: number;
+  /** Why an ignored or failed file was not loaded. */
+  message?: string;
+}
+
+export interface IngestSummary {
+  files: FileOutcome[];
+  eventsRead: number;
+  linesSkipped: number;
+  skippedByReason: Record<string, number>;
+  samples: SkippedLine[];
+}
+
+export class IngestReport {
+  readonly files: FileOutcome[] = [];
+  private readonly reasonCounts = new Map<string, number>();
+  private readonly samplesByReason = new Map<string, SkippedLine[]>();
+
+  constructor(private readonly strict = false) {}
+
+  addFile(outcome: FileOutcome): void {
+    this.files.push(outcome);
+  }
+
+  /**
+   * Records `count` skipped lines of one reason with up to SAMPLES_PER_REASON examples. Under strict
+   * mode the first skipped line fails the import.
+   */
+  addSkipped(reason: string, count: number, samples: readonly SkippedLine[]): void {
+    if (count <= 0) return;
+    const first = samples[0];
+    if (this.strict) {
+      const where = first ? `${first.file}:${first.line}` : 'unknown line';
+      throw new StrictModeError(
+        `${where}: ${reason} (--strict turns skipped lines into failures; drop --strict to skip and count them)`,
+        first?.file,
+      );
+    }
+    this.reasonCounts.set(reason, (this.reasonCounts.get(reason) ?? 0) + count);
+    const kept = this.samplesByReason.get(reason) ?? [];
+    for (const sample of samples) {
+      if (kept.length >= SAMPLES_PER_REASON) break;
+      kept.push(sample);
+    }
+    this.samplesByReason.set(reason, kept);
+  }
+
+  summary(): IngestSummary {
+    const skippedByReason = Object.fromEntries(this.reasonCounts);
+    return {
+      files: this.files,
+      eventsRead: this.files.reduce((sum, file) => sum + file.events, 0),
+      linesSkipped: [...this.reasonCounts.values()].reduce((sum, count) => sum + count, 0),
+      skippedByReason,
+      samples: [...this.samplesByReason.values()].flat(),
+    };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Zeek's ASCII log format: `#`-prefixed header lines (separator, unset and empty markers, path, fields),
+ * then one record per line. Columns are found by name from `#fields`, so any field order and extra
+ * columns (`_node_name`, Stratosphere's `label`) work.
+ */
+import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { linesTableSql } from '../lines.js';
+import type { FileSample } from '../sniff.js';
+import { createZeekSideTables, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
+
+export interface ZeekTsvHeader {
+  separator: string;
+  unset: string;
+  empty: string;
+  path: string | null;
+  fields: string[];
+}
+
+/** Parses the header lines at the top of a Zeek TSV log; returns null when there is no `#fields` line. */
+export function parseZeekTsvHeader(lines: readonly string[]): ZeekTsvHeader | null {
+  const header: ZeekTsvHeader = { separator: '\t', unset: '-', empty: '(empty)', path: null, fields: [] };
+  for (const line of lines) {
+    if (!line.startsWith('#')) break;
+    if (line.startsWith('#separator ')) {
+      header.separator = decodeEscapes(line.slice('#separator '.length));
+      continue;
+    }
+    const [key, ...values] = line.split(header.separator);
+    const value = values.join(header.separator);
+    if (key === '#unset_field') header.unset = value;
+    else if (key === '#empty_field') header.empty = value;
+    else if (key === '#path') header.path = value;
+    else if (key === '#fields') header.fields = values;
+  }
+  return header.fields.length > 0 ? header : null;
+}
+
+/** Zeek writes the separator as an escape such as `\x09`. */
+function decodeEscapes(text: string): string {
+  return text.replace(/\\x([0-9a-fA-F]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Logs loaded or joined; every other Zeek log (weird, x509, dns, …) is recognised and ignored for now. */
+export function zeekLogKind(path: string | null, fields: readonly string[]): ZeekLogKind | null {
+  if (path === 'conn' || (path === null && fields.includes('conn_state'))) return 'conn';
+  if (path === 'ssl' || (path === null && fields.includes('server_name') && fields.includes('cipher'))) return 'ssl';
+  if (path === 'http' || (path === null && fields.includes('user_agent') && fields.includes('uri'))) return 'http';
+  return null;
+}
+
+function sqlLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+export const zeekTsvFormat: InputFormat = {
+  id: 'zeek-tsv',
+  description: 'Zeek ASCII logs (conn, with ssl and http joined by uid), any #fields order',
+  providesDirection: false,
+
+  detect(sample: FileSample): boolean {
+    return sample.lines[0]?.startsWith('#separator') === true && parseZeekTsvHeader(sample.lines) !== null;
+  },
+
+  async load(context: LoadContext): Promise<LoadResult> {
+    const header = parseZeekTsvHeader(context.sample.lines);
+    if (header === null) return { status: 'ignored', events: 0, skipped: 0, message: 'no #fields header' };
+    const kind = zeekLogKind(header.path, header.fields);
+    if (kind === null) {
+      return { status: 'ignored', events: 0, skipped: 0, message: `Zeek ${header.path ?? 'unknown'} log, not used` };
+    }
+    await createZeekSideTables(context);
+
+    const unset = sqlLiteral(header.unset);
+    const empty = sqlLiteral(header.empty);
+    const field = (name: string): string => {
+      const index = header.fields.indexOf(name);
+      if (index < 0) return 'NULL';
+      return `nullif(nullif(f[${index + 1}], ${unset}), ${empty})`;
+    };
+    const stageSql = `SELECT line_no, line, string_split(line, ${sqlLiteral(header.separator)}) AS f
+                        FROM ${linesTableSql(context.sample)}
+                        WHERE line IS NOT NULL AND NOT starts_with(line, '#')`;
+    return loadStagedZeekFile(context, {
+      kind,
+      formatId: 'zeek-tsv',
+      stageSql,
+      field,
+      fieldCountCheck: `len(f) <> ${header.fields.length}`,
+    });
+  },
+};

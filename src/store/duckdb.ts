@@ -1,0 +1,92 @@
+/**
+ * The embedded store: DuckDB through @duckdb/node-api, in memory by default or in a database file that
+ * keeps an imported dataset between runs.
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
+import { CREATE_FILES_TABLE_SQL, CREATE_REJECTS_TABLE_SQL, createEventsTableSql, EVENTS_TABLE } from './schema.js';
+import type { SqlValue, Store } from './store.js';
+
+export class DuckDbStore implements Store {
+  readonly dialect = 'duckdb' as const;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  /** Opens a store; `path` is a database file, or ':memory:' for a dataset that lives only in this run. */
+  static async open(path = ':memory:'): Promise<DuckDbStore> {
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    const store = new DuckDbStore(instance, connection, path);
+    await store.run(createEventsTableSql());
+    await store.run(CREATE_REJECTS_TABLE_SQL);
+    await store.run(CREATE_FILES_TABLE_SQL);
+    return store;
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<void> {
+    await this.connection.run(sql, params as DuckDBValue[]);
+  }
+
+  async all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[]);
+    return reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
+  }
+
+  async appendEvents(events: readonly ConnectionEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const appender = await this.connection.createAppender(EVENTS_TABLE);
+    try {
+      for (const event of events) {
+        for (const column of EVENT_COLUMNS) {
+          const value = event[column.name];
+          if (value === null || value === undefined) {
+            appender.appendNull();
+          } else if (column.type === 'VARCHAR') {
+            appender.appendVarchar(String(value));
+          } else if (column.type === 'BIGINT') {
+            appender.appendBigInt(BigInt(Math.round(Number(value))));
+          } else if (column.type === 'INTEGER') {
+            appender.appendInteger(Number(value));
+          } else {
+            appender.appendDouble(Number(value));
+          }
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Converts DuckDB's JS values into JSON-friendly ones: BIGINT to number, inside lists and structs too. */
+function toPlainRow(row: Record<string, unknown>): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) plain[key] = toPlainValue(value);
+  return plain;
+}
+
+function toPlainValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(toPlainValue);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return toPlainRow(value as Record<string, unknown>);
+  }
+  return value;
+}
+
+/** Quotes a string as a SQL literal. Used for file paths passed to table functions, which take no parameters. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
