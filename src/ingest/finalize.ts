@@ -7,6 +7,26 @@ import type { DuckDbStore } from '../store/duckdb.js';
 import { EVENTS_TABLE } from '../store/schema.js';
 import { INPUT_FORMATS } from './formats.js';
 
+/**
+ * Deletes events that repeat another event's flow id, start time and endpoints, as when a folder holds
+ * both a log and a labelled copy of it, and returns how many were dropped. Events without a flow id are
+ * never merged, because two distinct connections can share a millisecond.
+ */
+export async function dropDuplicateEvents(store: DuckDbStore): Promise<number> {
+  const [row] = await store.all<{ duplicates: number }>(`SELECT count(*) - count(DISTINCT (uid, starttime, sourceip,
+      destinationip, destinationport)) AS duplicates FROM ${EVENTS_TABLE} WHERE uid IS NOT NULL`);
+  const duplicates = row?.duplicates ?? 0;
+  if (duplicates === 0) return 0;
+  await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE rowid IN (
+      SELECT rowid FROM (
+        SELECT rowid, row_number() OVER (
+          PARTITION BY uid, starttime, sourceip, destinationip, destinationport
+          ORDER BY sourcefile, sourceline) AS copy
+        FROM ${EVENTS_TABLE} WHERE uid IS NOT NULL)
+      WHERE copy > 1)`);
+  return duplicates;
+}
+
 /** Sets server name, URI and user agent on Zeek conn events from ssl.log and http.log rows with the same uid. */
 export async function joinZeekProtocolLogs(store: DuckDbStore): Promise<void> {
   const tables = await store.all<{ name: string }>(
@@ -45,7 +65,9 @@ export async function assignDirections(
   recompute = false,
 ): Promise<void> {
   if (recompute) {
-    const computed = INPUT_FORMATS.filter((format) => !format.providesDirection).map((format) => `'${format.id}'`);
+    const computed = INPUT_FORMATS.filter((format) => !format.providesDirection).map(
+      (format) => `'${format.id}'`,
+    );
     await store.run(
       `UPDATE ${EVENTS_TABLE} SET eventdirection = NULL WHERE split_part(logsource, ':', 1) IN (${computed.join(', ')})`,
     );

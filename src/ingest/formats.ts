@@ -1,9 +1,9 @@
 /** Every input format, in the order they are tried on a file's sample; the first that matches loads it. */
 import type { InputFormat } from './format.js';
 import { zeekJsonFormat } from './zeek/json.js';
-import { zeekTsvFormat } from './zeek/tsv.js';
+import { zeekSummaryFormat, zeekTsvFormat } from './zeek/tsv.js';
 
-export const INPUT_FORMATS: readonly InputFormat[] = [zeekTsvFormat, zeekJsonFormat];
+export const INPUT_FORMATS: readonly InputFormat[] = [zeekTsvFormat, zeekJsonFormat, zeekSummaryFormat];
 
 export function detectFormat(sample: Parameters<InputFormat['detect']>[0]): InputFormat | null {
   return INPUT_FORMATS.find((format) => format.detect(sample)) ?? null;

@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import { FILES_TABLE } from '../store/schema.js';
-import { assignDirections, joinZeekProtocolLogs } from './finalize.js';
+import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './finalize.js';
 import { collectInputFiles, type InputFile } from './files.js';
 import { detectFormat, INPUT_FORMATS } from './formats.js';
 import { verifyGzip } from './gzip.js';
@@ -30,7 +30,9 @@ export async function importFiles(
   const localNetworks = options.localNetworks ?? new LocalNetworks();
   const files = await collectInputFiles(paths);
   if (files.length === 0) {
-    throw new InputError(`no files found in ${paths.join(', ')}; point beaconhunt at log files or folders of them`);
+    throw new InputError(
+      `no files found in ${paths.join(', ')}; point beaconhunt at log files or folders of them`,
+    );
   }
 
   for (const [index, file] of files.entries()) {
@@ -39,6 +41,7 @@ export async function importFiles(
     options.onFile?.(index + 1, files.length, outcome);
   }
 
+  report.duplicatesDropped += await dropDuplicateEvents(store);
   await joinZeekProtocolLogs(store);
   await assignDirections(store, localNetworks);
   return report;
@@ -55,7 +58,14 @@ async function importOne(
     // A file the user named must be usable; files met while walking a folder (READMEs, pcaps) are
     // listed and passed over, unless --strict.
     if (file.explicit || strict) throw error;
-    return { path: file.path, format: 'unknown', status: 'ignored', events: 0, skipped: 0, message: error.message };
+    return {
+      path: file.path,
+      format: 'unknown',
+      status: 'ignored',
+      events: 0,
+      skipped: 0,
+      message: error.message,
+    };
   };
 
   let sample;
@@ -67,7 +77,10 @@ async function importOne(
   }
   if (sample.text.trim() === '') {
     return failOrIgnore(
-      new InputError(`${file.path}: no content after decompression; check that the export finished`, file.path),
+      new InputError(
+        `${file.path}: no content after decompression; check that the export finished`,
+        file.path,
+      ),
     );
   }
   const format = detectFormat(sample);
@@ -97,7 +110,6 @@ async function importOne(
     const message = `${file.path}: gzip data is truncated or corrupt (${damage}); the ${result.events} events before the damage were loaded, copy the file again for the rest`;
     if (strict) throw new InputError(message, file.path);
     outcome.message = message;
-    report.addSkipped('truncated gzip', 1, [{ file: file.path, line: 0, reason: 'truncated gzip', excerpt: damage }]);
   }
   if (result.status === 'loaded') {
     await store.run(`INSERT INTO ${FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?)`, [

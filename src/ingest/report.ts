@@ -29,6 +29,8 @@ export interface FileOutcome {
 export interface IngestSummary {
   files: FileOutcome[];
   eventsRead: number;
+  /** Events dropped because another file held the same connection (same flow id, time and endpoints). */
+  duplicatesDropped: number;
   linesSkipped: number;
   skippedByReason: Record<string, number>;
   samples: SkippedLine[];
@@ -36,6 +38,7 @@ export interface IngestSummary {
 
 export class IngestReport {
   readonly files: FileOutcome[] = [];
+  duplicatesDropped = 0;
   private readonly reasonCounts = new Map<string, number>();
   private readonly samplesByReason = new Map<string, SkippedLine[]>();
 
@@ -73,6 +76,7 @@ export class IngestReport {
     return {
       files: this.files,
       eventsRead: this.files.reduce((sum, file) => sum + file.events, 0),
+      duplicatesDropped: this.duplicatesDropped,
       linesSkipped: [...this.reasonCounts.values()].reduce((sum, count) => sum + count, 0),
       skippedByReason,
       samples: [...this.samplesByReason.values()].flat(),

@@ -28,7 +28,10 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 export async function sniffFile(path: string): Promise<FileSample> {
   const info = await stat(path);
   if (info.size === 0) {
-    throw new InputError(`${path}: file is empty; check that the export finished, or remove it from the input`, path);
+    throw new InputError(
+      `${path}: file is empty; check that the export finished, or remove it from the input`,
+      path,
+    );
   }
   const magic = await readRawBytes(path, 2);
   const compression: Compression = magic[0] === GZIP_MAGIC[0] && magic[1] === GZIP_MAGIC[1] ? 'gzip' : 'none';
@@ -48,7 +51,8 @@ export async function sniffFile(path: string): Promise<FileSample> {
 
 async function readRawBytes(path: string, count: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of createReadStream(path, { start: 0, end: count - 1 })) chunks.push(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { start: 0, end: count - 1 }))
+    chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 

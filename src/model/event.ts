@@ -26,7 +26,11 @@ export const EVENT_COLUMNS = [
     description: 'L2R, L2L, R2L or R2R: from the source when it records one, else from the local networks.',
   },
   { name: 'protocol', type: 'VARCHAR', description: 'Transport protocol in lower case: tcp, udp, icmp.' },
-  { name: 'service', type: 'VARCHAR', description: 'Application protocol named by the sensor (Zeek service).' },
+  {
+    name: 'service',
+    type: 'VARCHAR',
+    description: 'Application protocol named by the sensor (Zeek service).',
+  },
   { name: 'sourcebytes', type: 'BIGINT', description: 'Payload bytes sent by the initiator.' },
   { name: 'destinationbytes', type: 'BIGINT', description: 'Payload bytes sent by the responder.' },
   { name: 'duration', type: 'DOUBLE', description: 'Connection duration in seconds.' },
@@ -38,7 +42,11 @@ export const EVENT_COLUMNS = [
   { name: 'servername', type: 'VARCHAR', description: 'TLS SNI or HTTP Host, without a :port suffix.' },
   { name: 'uri', type: 'VARCHAR', description: 'HTTP request URI.' },
   { name: 'useragent', type: 'VARCHAR', description: 'HTTP User-Agent.' },
-  { name: 'processimage', type: 'VARCHAR', description: 'Executable that opened the connection (Sysmon Image).' },
+  {
+    name: 'processimage',
+    type: 'VARCHAR',
+    description: 'Executable that opened the connection (Sysmon Image).',
+  },
   { name: 'logsource', type: 'VARCHAR', description: 'Input format, and the reporting host when known.' },
   {
     name: 'eventcount',

@@ -37,7 +37,9 @@ export class LocalNetworks {
   isLocal(address: string): boolean {
     const parsed = parseAddress(address);
     if (parsed === null) return false;
-    return this.cidrs.some(([network, bits]) => parsed.kind() === network.kind() && parsed.match(network, bits));
+    return this.cidrs.some(
+      ([network, bits]) => parsed.kind() === network.kind() && parsed.match(network, bits),
+    );
   }
 
   direction(sourceIp: string, destinationIp: string): EventDirection {

@@ -5,7 +5,12 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
 import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
-import { CREATE_FILES_TABLE_SQL, CREATE_REJECTS_TABLE_SQL, createEventsTableSql, EVENTS_TABLE } from './schema.js';
+import {
+  CREATE_FILES_TABLE_SQL,
+  CREATE_REJECTS_TABLE_SQL,
+  createEventsTableSql,
+  EVENTS_TABLE,
+} from './schema.js';
 import type { SqlValue, Store } from './store.js';
 
 export class DuckDbStore implements Store {

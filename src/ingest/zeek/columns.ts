@@ -22,8 +22,14 @@ export function connRejectReasonSql(field: FieldSql, fieldCountCheck: string | n
   if (fieldCountCheck) checks.push([fieldCountCheck, 'wrong field count']);
   checks.push(
     [`${timestampMsSql(field)} IS NULL`, 'invalid or missing timestamp (ts)'],
-    [`${field('id.orig_h')} IS NULL OR ${field('id.resp_h')} IS NULL`, 'missing address (id.orig_h or id.resp_h)'],
-    [`${field('id.resp_p')} IS NOT NULL AND TRY_CAST(${field('id.resp_p')} AS INTEGER) IS NULL`, 'invalid port'],
+    [
+      `${field('id.orig_h')} IS NULL OR ${field('id.resp_h')} IS NULL`,
+      'missing address (id.orig_h or id.resp_h)',
+    ],
+    [
+      `${field('id.resp_p')} IS NOT NULL AND TRY_CAST(${field('id.resp_p')} AS INTEGER) IS NULL`,
+      'invalid port',
+    ],
   );
   return `CASE ${checks.map(([condition, reason]) => `WHEN ${condition} THEN '${reason}'`).join(' ')} END`;
 }

@@ -60,7 +60,12 @@ export async function loadStagedZeekFile(context: LoadContext, staged: StagedZee
     const skipped = await reportRejects(store, report, sample.path);
     const records = counted?.events ?? 0;
     if (staged.kind === 'conn') return { status: 'loaded', events: records, skipped };
-    return { status: 'loaded', events: 0, skipped, message: `${records} ${staged.kind} records to join by uid` };
+    return {
+      status: 'loaded',
+      events: 0,
+      skipped,
+      message: `${records} ${staged.kind} records to join by uid`,
+    };
   } finally {
     await store.run(`DROP TABLE IF EXISTS ${STAGE_TABLE}`);
   }

@@ -37,14 +37,18 @@ export function parseZeekTsvHeader(lines: readonly string[]): ZeekTsvHeader | nu
 
 /** Zeek writes the separator as an escape such as `\x09`. */
 function decodeEscapes(text: string): string {
-  return text.replace(/\\x([0-9a-fA-F]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return text.replace(/\\x([0-9a-fA-F]{2})/g, (_match, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
 }
 
 /** Logs loaded or joined; every other Zeek log (weird, x509, dns, …) is recognised and ignored for now. */
 export function zeekLogKind(path: string | null, fields: readonly string[]): ZeekLogKind | null {
   if (path === 'conn' || (path === null && fields.includes('conn_state'))) return 'conn';
-  if (path === 'ssl' || (path === null && fields.includes('server_name') && fields.includes('cipher'))) return 'ssl';
-  if (path === 'http' || (path === null && fields.includes('user_agent') && fields.includes('uri'))) return 'http';
+  if (path === 'ssl' || (path === null && fields.includes('server_name') && fields.includes('cipher')))
+    return 'ssl';
+  if (path === 'http' || (path === null && fields.includes('user_agent') && fields.includes('uri')))
+    return 'http';
   return null;
 }
 
@@ -66,7 +70,12 @@ export const zeekTsvFormat: InputFormat = {
     if (header === null) return { status: 'ignored', events: 0, skipped: 0, message: 'no #fields header' };
     const kind = zeekLogKind(header.path, header.fields);
     if (kind === null) {
-      return { status: 'ignored', events: 0, skipped: 0, message: `Zeek ${header.path ?? 'unknown'} log, not used` };
+      return {
+        status: 'ignored',
+        events: 0,
+        skipped: 0,
+        message: `Zeek ${header.path ?? 'unknown'} log, not used`,
+      };
     }
     await createZeekSideTables(context);
 
@@ -87,5 +96,23 @@ export const zeekTsvFormat: InputFormat = {
       field,
       fieldCountCheck: `len(f) <> ${header.fields.length}`,
     });
+  },
+};
+
+/**
+ * Zeek's trace-summary reports (conn-summary.log) sit beside the logs in rotated folders. They hold
+ * totals, not connections, so they are recognised only to be passed over without an "unknown format".
+ */
+export const zeekSummaryFormat: InputFormat = {
+  id: 'zeek-conn-summary',
+  description: 'Zeek conn-summary reports (totals only; recognised and not used)',
+  providesDirection: false,
+
+  detect(sample: FileSample): boolean {
+    return sample.lines[0]?.startsWith('>== Total ===') === true;
+  },
+
+  async load(): Promise<LoadResult> {
+    return { status: 'ignored', events: 0, skipped: 0, message: 'Zeek conn-summary log, not used' };
   },
 };

@@ -1,0 +1,281 @@
+/**
+ * The `beaconhunt` command. A thin layer over the library: it parses flags, calls scan or
+ * importIntoDatabase, and writes findings to stdout and the summary to stderr.
+ */
+import { Command, CommanderError, Option } from 'commander';
+
+import { loadConfig } from '../config.js';
+import { DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
+import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE_OR_INPUT, InputError, UsageError } from '../errors.js';
+import { renderMachine, type MachineFormat } from '../report/machine.js';
+import { renderSummary } from '../report/summary.js';
+import { renderTable } from '../report/table.js';
+import { importIntoDatabase, scan, type ScanOptions } from '../scan.js';
+import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
+import { createProgress } from './progress.js';
+
+/** Findings shown in the terminal table unless --top says otherwise; machine formats get every finding. */
+const DEFAULT_TABLE_ROWS = 25;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  the command ran (with or without findings)
+  1  bad usage or unreadable input: a wrong flag, a missing file, an empty, binary or
+     unrecognised file named on the command line, or any skipped line under --strict
+  2  internal error: a bug in beaconhunt; please report it with the message`;
+
+interface ScanFlags {
+  detector: DetectorId;
+  db?: string;
+  json?: boolean;
+  ndjson?: boolean;
+  csv?: boolean;
+  now?: number;
+  window?: number;
+  localNet?: string[];
+  config?: string;
+  strict?: boolean;
+  top?: number;
+  minScore?: number;
+  minConnections?: number;
+  includeMulticast?: boolean;
+  ports?: number[];
+  minCount?: number;
+  minInterval?: number;
+  maxInterval?: number;
+  quiet?: boolean;
+  progress: boolean;
+}
+
+interface ImportFlags {
+  db: string;
+  localNet?: string[];
+  config?: string;
+  strict?: boolean;
+  quiet?: boolean;
+  progress: boolean;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('beaconhunt')
+    .description('Find command-and-control beaconing (MITRE ATT&CK T1071) in network logs.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .configureOutput({ outputError: (text, write) => write(`beaconhunt: ${text}`) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program
+    .command('scan')
+    .description('Read logs (or a saved dataset) and rank beacon-like connection series')
+    .argument('[paths...]', 'log files or folders (walked recursively); .gz is read transparently')
+    .addOption(
+      new Option('-d, --detector <id>', 'detector to run').choices([...DETECTOR_IDS]).default('beacon'),
+    )
+    .option(
+      '--db <file>',
+      'DuckDB file: add the given paths to it, or scan it as saved when no paths are given',
+    )
+    .addOption(new Option('--json', 'write findings as one JSON array').conflicts(['ndjson', 'csv']))
+    .addOption(new Option('--ndjson', 'write one JSON finding per line').conflicts(['json', 'csv']))
+    .addOption(new Option('--csv', 'write findings as CSV with a header row').conflicts(['json', 'ndjson']))
+    .option(
+      '--now <time>',
+      'end of the analysis window: epoch ms or ISO 8601 (default: newest event)',
+      parseTime,
+    )
+    .option(
+      '--window <duration>',
+      'window length ending at --now, such as 24h or 7d, or "all" (default: 24h for qradar-t1071, all for beacon)',
+      parseWindow,
+    )
+    .option(
+      '--local-net <cidr>',
+      'local network, repeatable; replaces the defaults (RFC 1918, loopback, …)',
+      collect,
+    )
+    .option('--config <file>', 'YAML configuration file (local_networks)')
+    .option('--strict', 'fail on the first skipped line or unusable file instead of counting it')
+    .option(
+      '--top <n>',
+      `show only the first n findings (table default ${DEFAULT_TABLE_ROWS}, 0 for all)`,
+      parseInteger('--top'),
+    )
+    .option(
+      '--min-score <x>',
+      'beacon: leave out findings scoring below x (0–1, default 0)',
+      parseFraction('--min-score'),
+    )
+    .option(
+      '--min-connections <n>',
+      'beacon: distinct connection times a series needs to be scored (default 10)',
+      parseInteger('--min-connections', 3),
+    )
+    .option('--include-multicast', 'beacon: also score multicast and broadcast destinations')
+    .option(
+      '--ports <list>',
+      'qradar-t1071: destination ports (default 80,443,53,21,25,110,143,8080,8443,1883,5222)',
+      parsePortList,
+    )
+    .option(
+      '--min-count <n>',
+      'qradar-t1071: report groups with more than n connections (default 10)',
+      parseInteger('--min-count'),
+    )
+    .option(
+      '--min-interval <ms>',
+      'qradar-t1071: lowest mean gap in ms, inclusive (default 1000)',
+      parseInteger('--min-interval'),
+    )
+    .option(
+      '--max-interval <ms>',
+      'qradar-t1071: highest mean gap in ms, inclusive (default 3600000)',
+      parseInteger('--max-interval'),
+    )
+    .option('-q, --quiet', 'do not write the summary to stderr')
+    .option('--no-progress', 'do not draw a progress bar on stderr')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (paths: string[], flags: ScanFlags) => runScan(paths, flags));
+
+  program
+    .command('import')
+    .description('Import logs into a DuckDB file for later `scan --db`')
+    .argument('<paths...>', 'log files or folders')
+    .requiredOption('--db <file>', 'DuckDB file to create or add to')
+    .option('--local-net <cidr>', 'local network, repeatable; replaces the defaults', collect)
+    .option('--config <file>', 'YAML configuration file (local_networks)')
+    .option('--strict', 'fail on the first skipped line or unusable file')
+    .option('-q, --quiet', 'do not write the summary to stderr')
+    .option('--no-progress', 'do not draw a progress bar on stderr')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (paths: string[], flags: ImportFlags) => runImport(paths, flags));
+
+  return program;
+}
+
+async function resolveLocalNetworks(flags: {
+  localNet?: string[];
+  config?: string;
+}): Promise<string[] | undefined> {
+  if (flags.localNet && flags.localNet.length > 0) return flags.localNet;
+  if (flags.config) return (await loadConfig(flags.config)).local_networks;
+  return undefined;
+}
+
+async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
+  const localNetworks = await resolveLocalNetworks(flags);
+  const progress = createProgress(flags.progress && !flags.quiet);
+  const options: ScanOptions = {
+    paths,
+    detector: flags.detector,
+    detectorOptions: detectorOptions(flags),
+    strict: flags.strict ?? false,
+    onFile: progress.update,
+    ...(flags.db !== undefined ? { db: flags.db } : {}),
+    ...(flags.now !== undefined ? { now: flags.now } : {}),
+    ...(localNetworks !== undefined ? { localNetworks } : {}),
+  };
+  let result;
+  try {
+    result = await scan(options);
+  } finally {
+    progress.stop();
+  }
+
+  const detector = DETECTORS[flags.detector] as unknown as {
+    flatten: (finding: object) => Record<string, string | number | boolean | null>;
+    tableColumns: readonly { header: string; value: (finding: object) => string; align?: 'left' | 'right' }[];
+  };
+  const machine: MachineFormat | null = flags.json
+    ? 'json'
+    : flags.ndjson
+      ? 'ndjson'
+      : flags.csv
+        ? 'csv'
+        : null;
+  const findings = result.findings as object[];
+  if (machine !== null) {
+    const limited = flags.top ? findings.slice(0, flags.top) : findings;
+    process.stdout.write(renderMachine(machine, limited, detector.flatten));
+  } else {
+    const rows = flags.top === 0 ? findings.length : (flags.top ?? DEFAULT_TABLE_ROWS);
+    if (findings.length === 0) {
+      process.stdout.write(`No findings from ${flags.detector}.\n`);
+    } else {
+      process.stdout.write(`${renderTable(findings.slice(0, rows), detector.tableColumns)}\n`);
+      if (findings.length > rows) {
+        process.stdout.write(`${findings.length - rows} more findings; use --top 0 to show all, or --json\n`);
+      }
+    }
+  }
+  if (!flags.quiet) process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+}
+
+function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
+  if (flags.detector === 'beacon') {
+    return {
+      ...(flags.window !== undefined ? { windowMs: flags.window } : {}),
+      ...(flags.minScore !== undefined ? { minScore: flags.minScore } : {}),
+      ...(flags.minConnections !== undefined ? { minConnections: flags.minConnections } : {}),
+      ...(flags.includeMulticast ? { skipMulticast: false } : {}),
+    };
+  }
+  if (flags.window !== undefined && !Number.isFinite(flags.window)) {
+    throw new UsageError('qradar-t1071 needs a finite --window such as 24h; "all" applies to beacon only');
+  }
+  return {
+    ...(flags.window !== undefined ? { windowMs: flags.window } : {}),
+    ...(flags.ports !== undefined ? { ports: flags.ports } : {}),
+    ...(flags.minCount !== undefined ? { minCount: flags.minCount } : {}),
+    ...(flags.minInterval !== undefined ? { minIntervalMs: flags.minInterval } : {}),
+    ...(flags.maxInterval !== undefined ? { maxIntervalMs: flags.maxInterval } : {}),
+  };
+}
+
+async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
+  const localNetworks = await resolveLocalNetworks(flags);
+  const progress = createProgress(flags.progress && !flags.quiet);
+  let result;
+  try {
+    result = await importIntoDatabase(flags.db, paths, {
+      strict: flags.strict ?? false,
+      onFile: progress.update,
+      ...(localNetworks !== undefined ? { localNetworks } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
+  if (!flags.quiet) {
+    process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+    process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${flags.db}\n`);
+  }
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.commands.forEach((command) => command.exitOverride());
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message; help and version are successful exits.
+    return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE_OR_INPUT;
+  }
+  if (error instanceof UsageError || error instanceof InputError) {
+    process.stderr.write(`beaconhunt: error: ${error.message}\n`);
+    return EXIT_USAGE_OR_INPUT;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`beaconhunt: internal error: ${message.split('\n')[0]}\n`);
+  if (process.env.BEACONHUNT_DEBUG && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('beaconhunt: set BEACONHUNT_DEBUG=1 for the stack trace, and please report it\n');
+  return EXIT_INTERNAL;
+}

@@ -1,0 +1,61 @@
+/** Parsers for option values; each throws a UsageError that names the flag and the accepted form. */
+import { InvalidArgumentError } from 'commander';
+
+import { parseDuration } from '../detect/duration.js';
+
+export function parseInteger(flag: string, min = 0) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+      throw new InvalidArgumentError(`${flag} takes a whole number of at least ${min}, got "${text}"`);
+    }
+    return value;
+  };
+}
+
+export function parseFraction(flag: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+      throw new InvalidArgumentError(`${flag} takes a number from 0 to 1, got "${text}"`);
+    }
+    return value;
+  };
+}
+
+export function parsePortList(text: string): number[] {
+  const ports = text.split(',').map((part) => part.trim());
+  return ports.map((port) => {
+    const value = Number(port);
+    if (!/^\d+$/.test(port) || value > 65_535) {
+      throw new InvalidArgumentError(`--ports takes comma-separated ports from 0 to 65535, got "${text}"`);
+    }
+    return value;
+  });
+}
+
+export function parseWindow(text: string): number {
+  if (text === 'all') return Number.POSITIVE_INFINITY;
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}, or "all"`);
+  }
+}
+
+/** Accepts epoch milliseconds or an ISO 8601 date-time; a date-time without a zone is read as UTC. */
+export function parseTime(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  const value = Date.parse(hasZone || !text.includes('T') ? text : `${text}Z`);
+  if (Number.isNaN(value)) {
+    throw new InvalidArgumentError(
+      `--now takes epoch milliseconds or an ISO 8601 time such as 2024-04-21T12:00:00Z, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

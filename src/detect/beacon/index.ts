@@ -1,0 +1,262 @@
+/**
+ * Detector `beacon`: ranks (source, destination, port) and (source, server name) series by how
+ * regular their connection times are, with every part of the score in the finding.
+ */
+import type { Detector, DetectorContext, FlatValue, TableColumn } from '../detector.js';
+import { fetchCandidates, type BeaconKeyKind, type CandidateSeries } from './candidates.js';
+import { scoreSeries, type ScoreParts, type SeriesMeasures } from './score.js';
+
+export interface BeaconOptions {
+  /** Length of the analysis window ending at `now`, ms; Infinity analyses everything loaded. */
+  windowMs: number;
+  /** Distinct connection times a series needs before it is scored. */
+  minConnections: number;
+  /** Findings below this score are left out. */
+  minScore: number;
+  skipMulticast: boolean;
+  /** Discount services that poll on a fixed schedule by design (see PERIODIC_BY_DESIGN). */
+  discountPeriodicProtocols: boolean;
+}
+
+export const DEFAULT_BEACON_OPTIONS: BeaconOptions = {
+  windowMs: Number.POSITIVE_INFINITY,
+  minConnections: 10,
+  minScore: 0,
+  skipMulticast: true,
+  discountPeriodicProtocols: true,
+};
+
+/**
+ * UDP services whose clients poll on a timer as part of the protocol, so their regularity says nothing
+ * about an implant: NTP (RFC 5905 poll intervals are powers of two seconds), DHCP lease renewal and
+ * NetBIOS name and datagram services. Named profiles for other benign beacons belong to tuning.
+ */
+const PERIODIC_BY_DESIGN: ReadonlyMap<number, string> = new Map([
+  [123, 'NTP'],
+  [67, 'DHCP'],
+  [68, 'DHCP'],
+  [546, 'DHCPv6'],
+  [547, 'DHCPv6'],
+  [137, 'NetBIOS name service'],
+  [138, 'NetBIOS datagram service'],
+]);
+const PERIODIC_BY_DESIGN_WEIGHT = 0.5;
+
+export interface BeaconFinding {
+  rank: number;
+  score: number;
+  key: BeaconKeyKind;
+  sourceip: string;
+  destinationip: string | null;
+  destinationport: number | null;
+  servername: string | null;
+  /** Destination addresses seen under a server-name key (first five). */
+  destinations: string[];
+  destinationCount: number;
+  protocol: string | null;
+  internal: boolean;
+  connections: number;
+  firstSeen: string;
+  lastSeen: string;
+  firstSeenEpochMs: number;
+  lastSeenEpochMs: number;
+  periodicity: number;
+  support: number;
+  measures: SeriesMeasures;
+  parts: ScoreParts;
+  why: string[];
+}
+
+export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
+  id: 'beacon',
+  description: 'Regularity of connection times per source and destination or server name (default)',
+
+  async run(context: DetectorContext, options: BeaconOptions): Promise<BeaconFinding[]> {
+    const windowStart = Number.isFinite(options.windowMs)
+      ? context.now - options.windowMs
+      : Number.MIN_SAFE_INTEGER;
+    const candidates = await fetchCandidates(context.store, {
+      windowStart,
+      windowEnd: context.now,
+      minConnections: options.minConnections,
+      skipMulticast: options.skipMulticast,
+    });
+    const findings: BeaconFinding[] = [];
+    for (const candidate of candidates) {
+      const finding = scoreCandidate(candidate, context.now, options);
+      if (finding !== null && finding.score >= options.minScore) findings.push(finding);
+    }
+    findings.sort(compareFindings);
+    findings.forEach((finding, index) => (finding.rank = index + 1));
+    return findings;
+  },
+
+  flatten(finding: BeaconFinding): Record<string, FlatValue> {
+    return {
+      rank: finding.rank,
+      score: round(finding.score, 3),
+      key: finding.key,
+      sourceip: finding.sourceip,
+      destinationip: finding.destinationip,
+      destinationport: finding.destinationport,
+      servername: finding.servername,
+      destinations: finding.destinations.join(' '),
+      protocol: finding.protocol,
+      internal: finding.internal,
+      connections: finding.connections,
+      firstSeen: finding.firstSeen,
+      lastSeen: finding.lastSeen,
+      periodSeconds: round(finding.measures.periodSeconds, 3),
+      jitterSeconds: round(finding.measures.jitterSeconds, 3),
+      gapMedianSeconds: round(finding.measures.gapMedianSeconds, 3),
+      gapMadSeconds: round(finding.measures.gapMadSeconds, 3),
+      gapQ1Seconds: round(finding.measures.gapQ1Seconds, 3),
+      gapQ3Seconds: round(finding.measures.gapQ3Seconds, 3),
+      bowleySkew: round(finding.measures.bowleySkew, 3),
+      onBeatFraction: round(finding.measures.onBeatFraction, 3),
+      missedBeatFraction: round(finding.measures.missedBeatFraction, 3),
+      sizeMedianBytes: finding.measures.sizeMedianBytes,
+      sizeMadBytes: finding.measures.sizeMadBytes,
+      failedFraction: round(finding.measures.failedFraction, 3),
+      periodicity: round(finding.periodicity, 3),
+      support: round(finding.support, 3),
+      ...Object.fromEntries(
+        Object.entries(finding.parts).map(([name, value]) => [
+          `part_${name}`,
+          value === null ? null : round(value, 3),
+        ]),
+      ),
+      why: finding.why.join('; '),
+    };
+  },
+
+  tableColumns: [
+    { header: '#', value: (f) => String(f.rank), align: 'right' },
+    { header: 'source', value: (f) => f.sourceip },
+    { header: 'destination', value: (f) => destinationLabel(f) },
+    {
+      header: 'port',
+      value: (f) => (f.destinationport === null ? '' : String(f.destinationport)),
+      align: 'right',
+    },
+    { header: 'conns', value: (f) => String(f.connections), align: 'right' },
+    {
+      header: 'period ± jitter',
+      value: (f) => `${formatSeconds(f.measures.periodSeconds)} ± ${formatSeconds(f.measures.jitterSeconds)}`,
+      align: 'right',
+    },
+    { header: 'score', value: (f) => f.score.toFixed(2), align: 'right' },
+    { header: 'why', value: (f) => f.why.join('; ') },
+  ] satisfies TableColumn<BeaconFinding>[],
+};
+
+function periodicByDesign(candidate: CandidateSeries): string | null {
+  if (candidate.protocol !== 'udp' || candidate.destinationport === null) return null;
+  return PERIODIC_BY_DESIGN.get(candidate.destinationport) ?? null;
+}
+
+function scoreCandidate(
+  candidate: CandidateSeries,
+  now: number,
+  options: BeaconOptions,
+): BeaconFinding | null {
+  const designed = options.discountPeriodicProtocols ? periodicByDesign(candidate) : null;
+  const scored = scoreSeries({
+    protocolWeight: designed === null ? 1 : PERIODIC_BY_DESIGN_WEIGHT,
+    times: candidate.times,
+    sizes: candidate.sizes ?? [],
+    failed: candidate.failed,
+    connections: candidate.connections,
+    windowEnd: now,
+  });
+  if (scored === null) return null;
+  const first = candidate.times[0] as number;
+  const last = candidate.times[candidate.times.length - 1] as number;
+  return {
+    rank: 0,
+    score: scored.score,
+    key: candidate.key,
+    sourceip: candidate.sourceip,
+    destinationip: candidate.destinationip,
+    destinationport: candidate.destinationport,
+    servername: candidate.servername,
+    destinations: candidate.destinations ?? [],
+    destinationCount: candidate.destinationCount,
+    protocol: candidate.protocol,
+    internal: candidate.internal === true,
+    connections: candidate.connections,
+    firstSeen: new Date(first).toISOString(),
+    lastSeen: new Date(last).toISOString(),
+    firstSeenEpochMs: first,
+    lastSeenEpochMs: last,
+    periodicity: scored.periodicity,
+    support: scored.support,
+    measures: scored.measures,
+    parts: scored.parts,
+    why: explain(candidate, scored.measures, scored.parts, designed),
+  };
+}
+
+/** Short reasons, strongest evidence first, each with the number behind it. */
+function explain(
+  candidate: CandidateSeries,
+  measures: SeriesMeasures,
+  parts: ScoreParts,
+  periodicService: string | null,
+): string[] {
+  const why = [
+    `every ${formatSeconds(measures.periodSeconds)} ± ${formatSeconds(measures.jitterSeconds)}`,
+    `${percent(measures.onBeatFraction)} of gaps on the beat`,
+  ];
+  if (measures.missedBeatFraction >= 0.05) why.push(`${percent(measures.missedBeatFraction)} missed beats`);
+  if (
+    parts.size !== null &&
+    parts.size >= 0.8 &&
+    measures.sizeMedianBytes !== null &&
+    measures.sizeMedianBytes > 0
+  ) {
+    why.push(`steady size ${Math.round(measures.sizeMedianBytes)} B`);
+  }
+  why.push(`over ${formatSeconds(measures.spanSeconds)}`);
+  if (parts.coverage < 0.5) why.push(`active in ${percent(parts.coverage)} of the time since first seen`);
+  if (measures.failedFraction === 1) why.push('every attempt failed (blocked or refused)');
+  else if (measures.failedFraction >= 0.5) why.push(`${percent(measures.failedFraction)} of attempts failed`);
+  if (candidate.internal) why.push('internal pair');
+  if (periodicService !== null) why.push(`${periodicService} polls on a timer by design (score halved)`);
+  if (candidate.key === 'server-name' && candidate.destinationCount > 1) {
+    why.push(`${candidate.destinationCount} addresses for one name`);
+  }
+  return why;
+}
+
+function compareFindings(a: BeaconFinding, b: BeaconFinding): number {
+  return (
+    b.score - a.score ||
+    b.connections - a.connections ||
+    a.sourceip.localeCompare(b.sourceip) ||
+    destinationLabel(a).localeCompare(destinationLabel(b)) ||
+    (a.destinationport ?? 0) - (b.destinationport ?? 0)
+  );
+}
+
+function destinationLabel(finding: BeaconFinding): string {
+  return finding.servername ?? finding.destinationip ?? '';
+}
+
+/** Formats seconds with a unit that keeps two or three significant figures: 850 ms, 4.2 s, 270 s, 2.5 h. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 600) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

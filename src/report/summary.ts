@@ -1,0 +1,56 @@
+/**
+ * The run summary written to stderr: files, events, skipped lines by reason with file:line samples,
+ * ignored and unreadable files, and the time taken.
+ */
+import type { IngestSummary } from '../ingest/report.js';
+
+/** Ignored files listed one by one before the rest are only counted. */
+const LISTED_IGNORED_FILES = 5;
+
+export function renderSummary(ingest: IngestSummary | null, events: number, elapsedMs: number): string {
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  if (ingest === null) return `beaconhunt: ${count(events)} events in the saved dataset, ${seconds} s\n`;
+
+  const loaded = ingest.files.filter((file) => file.status === 'loaded').length;
+  const ignored = ingest.files.filter((file) => file.status !== 'loaded');
+  const lines = [
+    `beaconhunt: ${count(ingest.files.length)} files (${count(loaded)} loaded, ${count(ignored.length)} ignored), ` +
+      `${count(ingest.eventsRead)} events read, ${count(ingest.linesSkipped)} lines skipped, ${seconds} s`,
+  ];
+
+  if (ingest.duplicatesDropped > 0) {
+    lines.push(`  ${count(ingest.duplicatesDropped)} duplicate events dropped (the same connection in more than one file)`);
+  }
+
+  const unusedLogs = new Map<string, number>();
+  const otherIgnored = [];
+  for (const file of ignored) {
+    const zeekLog = /^Zeek (\S+) log, not used$/.exec(file.message ?? '');
+    if (zeekLog?.[1]) unusedLogs.set(zeekLog[1], (unusedLogs.get(zeekLog[1]) ?? 0) + 1);
+    else otherIgnored.push(file);
+  }
+  if (unusedLogs.size > 0) {
+    const kinds = [...unusedLogs.entries()].map(([kind, total]) => `${kind} ${total}`).join(', ');
+    lines.push(`  Zeek logs not used by this version: ${kinds}`);
+  }
+  for (const file of otherIgnored.slice(0, LISTED_IGNORED_FILES))
+    lines.push(`  ignored: ${file.message ?? file.path}`);
+  if (otherIgnored.length > LISTED_IGNORED_FILES) {
+    lines.push(`  ignored: ${otherIgnored.length - LISTED_IGNORED_FILES} more files`);
+  }
+  for (const file of ingest.files) {
+    if (file.status === 'loaded' && file.message?.includes('truncated'))
+      lines.push(`  warning: ${file.message}`);
+  }
+
+  for (const [reason, total] of Object.entries(ingest.skippedByReason)) {
+    const samples = ingest.samples.filter((sample) => sample.reason === reason);
+    const where = samples.map((sample) => `${sample.file}:${sample.line}`).join(', ');
+    lines.push(`  skipped ${count(total)} lines: ${reason} (${where}${total > samples.length ? ', …' : ''})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}

@@ -1,0 +1,181 @@
+/**
+ * The `beaconhunt` command as a user runs it: the built binary in a child process, its stdout, stderr and
+ * exit code. `npm test` builds dist/ first.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { REPOSITORY_ROOT } from './shared-data.js';
+
+const run = promisify(execFile);
+const BIN = join(REPOSITORY_ROOT, 'bin', 'beaconhunt.js');
+const SAMPLE_ZEEK = join(REPOSITORY_ROOT, 'samples', 'zeek');
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function beaconhunt(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: REPOSITORY_ROOT,
+      maxBuffer: 64 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let workdir: string;
+
+beforeAll(async () => {
+  workdir = await mkdtemp(join(tmpdir(), 'beaconhunt-cli-'));
+});
+
+afterAll(async () => {
+  await rm(workdir, { recursive: true, force: true });
+});
+
+describe('beaconhunt CLI', () => {
+  test('--help lists commands and exit codes', async () => {
+    const outcome = await beaconhunt('--help');
+
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain('scan');
+    expect(outcome.stdout).toContain('import');
+    expect(outcome.stdout).toContain('Exit codes');
+  });
+
+  test('scan --help documents the output flags', async () => {
+    const outcome = await beaconhunt('scan', '--help');
+
+    expect(outcome.code).toBe(0);
+    for (const flag of [
+      '--json',
+      '--ndjson',
+      '--csv',
+      '--db',
+      '--local-net',
+      '--strict',
+      '--now',
+      '--window',
+    ]) {
+      expect(outcome.stdout).toContain(flag);
+    }
+  });
+
+  test('unknown flag exits 1 with a hint', async () => {
+    const outcome = await beaconhunt('scan', '--frobnicate', SAMPLE_ZEEK);
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain("unknown option '--frobnicate'");
+    expect(outcome.stderr).toContain('--help');
+  });
+
+  test('missing path exits 1 with one line', async () => {
+    const outcome = await beaconhunt('scan', join(workdir, 'no-such.log'));
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr.trim().split('\n')).toHaveLength(1);
+    expect(outcome.stderr).toContain('no such file or folder');
+  });
+
+  test('bad --window value exits 1', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--window', 'soon');
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('invalid duration "soon"');
+  });
+
+  test('--json and --csv together exit 1', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--json', '--csv');
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(/cannot be used with/);
+  });
+
+  test('--json writes one array ranked by score', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--json');
+    const findings = JSON.parse(outcome.stdout) as Array<Record<string, unknown>>;
+
+    expect(outcome.code).toBe(0);
+    expect(findings[0]).toMatchObject({ rank: 1, sourceip: '10.20.1.15', destinationport: 443 });
+    expect(findings.map((finding) => finding.rank)).toEqual(findings.map((_, index) => index + 1));
+    expect(outcome.stderr).toMatch(/2 files \(2 loaded, 0 ignored\), [\d,]+ events read, 0 lines skipped/);
+  });
+
+  test('--ndjson writes one finding per line', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--ndjson', '--quiet');
+    const lines = outcome.stdout.trim().split('\n');
+
+    expect(outcome.stderr).toBe('');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty('score');
+  });
+
+  test('--csv writes a header and flat rows', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--csv', '--top', '3');
+    const [header, ...rows] = outcome.stdout.trim().split('\n');
+
+    expect(header).toMatch(/^rank,score,key,sourceip,destinationip,destinationport,servername/);
+    expect(rows).toHaveLength(3);
+  });
+
+  test('table output names the top beacon', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--top', '2');
+
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain('203.0.113.50');
+    expect(outcome.stdout).toContain('period ± jitter');
+    expect(outcome.stdout).toMatch(/more findings; use --top 0/);
+  });
+
+  test('import then scan --db gives the same findings', async () => {
+    const db = join(workdir, 'sample.duckdb');
+    const imported = await beaconhunt('import', SAMPLE_ZEEK, '--db', db);
+    const saved = await beaconhunt('scan', '--db', db, '--json');
+    const direct = await beaconhunt('scan', SAMPLE_ZEEK, '--json');
+
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toMatch(/events now in/);
+    expect(JSON.parse(saved.stdout)).toEqual(JSON.parse(direct.stdout));
+  });
+
+  test('--strict fails on a malformed line with file:line', async () => {
+    const log = join(workdir, 'conn.log');
+    const header = [
+      '#separator \\x09',
+      '#path\tconn',
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto',
+    ];
+    await writeFile(
+      log,
+      [...header, '1700000000.0\tC1\t10.0.0.1\t5000\t192.0.2.1\t443\ttcp', 'garbage', ''].join('\n'),
+    );
+
+    const lenient = await beaconhunt('scan', log, '--json');
+    const strict = await beaconhunt('scan', log, '--strict');
+
+    expect(lenient.code).toBe(0);
+    expect(lenient.stderr).toContain('1 lines skipped');
+    expect(lenient.stderr).toContain(`${log}:5`);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain(`${log}:5: wrong field count`);
+  });
+
+  test('--now before every event finds nothing', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--now', '2020-01-01T00:00:00Z', '--json');
+
+    expect(outcome.code).toBe(0);
+    expect(JSON.parse(outcome.stdout)).toEqual([]);
+  });
+});
