@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { isNode, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 
 import { InputError } from './errors.js';
@@ -39,18 +39,65 @@ export function parseConfig(text: string, path: string): BeaconhuntConfig {
     const { line, col } = lineCounter.linePos(yamlError.pos[0]);
     throw new InputError(`${path}:${line}:${col}: invalid YAML: ${yamlError.message.split('\n')[0]}`, path);
   }
-  const value: unknown = document.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = document.toJS() ?? {};
+  } catch (error) {
+    // toJS throws, instead of listing the problem in document.errors, for an alias to a missing anchor
+    // and for aliases that expand past the library's limit.
+    const where = position(lineCounter, aliasOffset(document));
+    throw new InputError(`${path}${where}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, path);
+  }
   const parsed = ConfigSchema.safeParse(value);
   if (parsed.success) return parsed.data;
 
   const [issue] = parsed.error.issues;
-  // An unknown key is reported on its parent; point at the key's own value instead.
-  const issuePath = [...(issue?.path ?? [])];
-  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) issuePath.push(issue.keys[0]);
-  const node = document.getIn(issuePath as (string | number)[], true);
-  const offset = isNode(node) ? (node as Node).range?.[0] : undefined;
-  const where =
-    offset === undefined ? '' : `:${lineCounter.linePos(offset).line}:${lineCounter.linePos(offset).col}`;
+  const issuePath = [...(issue?.path ?? [])] as (string | number)[];
+  let offset: number | undefined;
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    // Zod reports an unknown key on the map that contains it, so look up the key's own position.
+    offset = keyOffset(document, issuePath, issue.keys[0]);
+    issuePath.push(issue.keys[0]);
+  } else {
+    const node = document.getIn(issuePath, true);
+    offset = isNode(node) ? (node as Node).range?.[0] : undefined;
+  }
   const key = issuePath.length > 0 ? issuePath.join('.') : '(top level)';
-  throw new InputError(`${path}${where}: ${key}: ${issue?.message ?? 'invalid value'}`, path);
+  const problem =
+    issue?.code === 'unrecognized_keys'
+      ? `unknown key; expected one of: ${Object.keys(ConfigSchema.shape).join(', ')}`
+      : (issue?.message ?? 'invalid value');
+  throw new InputError(`${path}${position(lineCounter, offset)}: ${key}: ${problem}`, path);
+}
+
+/** Formats a source offset as `:line:col`, or '' when the offset is unknown. */
+function position(lineCounter: LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return '';
+  const { line, col } = lineCounter.linePos(offset);
+  return `:${line}:${col}`;
+}
+
+/** Finds the source offset of `key` in the map at `mapPath`, or undefined when the map or key is missing. */
+function keyOffset(document: Document, mapPath: (string | number)[], key: string): number | undefined {
+  const map = mapPath.length === 0 ? document.contents : document.getIn(mapPath, true);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
+  return isNode(pair?.key) ? pair.key.range?.[0] : undefined;
+}
+
+/** Finds the source offset of the first alias that names no anchor, else of the first alias. */
+function aliasOffset(document: Document): number | undefined {
+  let first: number | undefined;
+  let unresolved: number | undefined;
+  visit(document, {
+    Alias(_key, alias) {
+      first ??= alias.range?.[0];
+      if (alias.resolve(document) === undefined) {
+        unresolved = alias.range?.[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return unresolved ?? first;
 }

@@ -150,6 +150,17 @@ describe('beaconhunt CLI', () => {
     expect(JSON.parse(saved.stdout)).toEqual(JSON.parse(direct.stdout));
   });
 
+  test('importing the same files twice adds nothing', async () => {
+    const db = join(workdir, 'twice.duckdb');
+    const first = await beaconhunt('import', SAMPLE_ZEEK, '--db', db);
+    const second = await beaconhunt('import', SAMPLE_ZEEK, '--db', db);
+    const eventsAfter = (stderr: string): string | undefined => /([\d,]+) events now in/.exec(stderr)?.[1];
+
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('already in this dataset');
+    expect(eventsAfter(second.stderr)).toBe(eventsAfter(first.stderr));
+  });
+
   test('--strict fails on a malformed line with file:line', async () => {
     const log = join(workdir, 'conn.log');
     const header = [
@@ -170,6 +181,33 @@ describe('beaconhunt CLI', () => {
     expect(lenient.stderr).toContain(`${log}:5`);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain(`${log}:5: wrong field count`);
+  });
+
+  test('qradar-t1071 on the QRadar sample', async () => {
+    const sample = join(REPOSITORY_ROOT, 'samples', 'qradar', 'qradar-results.json');
+    const outcome = await beaconhunt('scan', sample, '--detector', 'qradar-t1071', '--json');
+    const rows = JSON.parse(outcome.stdout) as Array<Record<string, unknown>>;
+
+    expect(outcome.code).toBe(0);
+    // The rule flags both beacons, and also the random browsing and mail traffic: its mean-gap test
+    // cannot tell them apart. DNS to the internal resolver and NTP (not in the port list) are dropped.
+    expect(rows.map((row) => `${row.sourceip}>${row.destinationip}:${row.destinationport}`)).toEqual([
+      '10.20.1.15>203.0.113.50:443',
+      '10.20.1.30>192.0.2.80:443',
+      '10.20.1.22>198.51.100.7:8080',
+      '10.20.1.31>192.0.2.25:143',
+    ]);
+    expect(Object.keys(rows[0]!)).toEqual([
+      'sourceip',
+      'destinationip',
+      'destinationport',
+      'userName',
+      'ConnectionCount',
+      'FirstSeenEpochMs',
+      'LastSeenEpochMs',
+      'AvgIntervalMs',
+    ]);
+    expect(rows[0]!.userName).toBe('CORP\\jdoe');
   });
 
   test('--now before every event finds nothing', async () => {

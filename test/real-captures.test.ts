@@ -1,6 +1,6 @@
 /**
  * The detectors on public captures with documented ground truth: each labelled C2 pair must be found and
- * ranked where the documentation says, and the benign periodic services must show as periodic.
+ * ranked where the documentation states, and the benign periodic services must show as periodic.
  */
 import { describe, expect, test } from 'vitest';
 

@@ -14,7 +14,7 @@ import { importIntoDatabase, scan, type ScanOptions } from '../scan.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
 import { createProgress } from './progress.js';
 
-/** Findings shown in the terminal table unless --top says otherwise; machine formats get every finding. */
+/** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
 
 const EXIT_CODES_HELP = `
@@ -250,7 +250,7 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
   }
 }
 
-/** Runs the CLI and returns the exit code; never throws. */
+/** Runs the CLI and returns its exit code. Errors are written to stderr as one line and mapped to a code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();

@@ -8,13 +8,15 @@ import { EVENTS_TABLE } from '../store/schema.js';
 import { INPUT_FORMATS } from './formats.js';
 
 /**
- * Deletes events that repeat another event's flow id, start time and endpoints, as when a folder holds
+ * Deletes events that repeat another event's flow id, start time and endpoints, as when a folder contains
  * both a log and a labelled copy of it, and returns how many were dropped. Events without a flow id are
  * never merged, because two distinct connections can share a millisecond.
  */
 export async function dropDuplicateEvents(store: DuckDbStore): Promise<number> {
-  const [row] = await store.all<{ duplicates: number }>(`SELECT count(*) - count(DISTINCT (uid, starttime, sourceip,
-      destinationip, destinationport)) AS duplicates FROM ${EVENTS_TABLE} WHERE uid IS NOT NULL`);
+  const [row] = await store.all<{ duplicates: number }>(
+    `SELECT count(*) - count(DISTINCT (uid, starttime, sourceip, destinationip, destinationport))
+            AS duplicates FROM ${EVENTS_TABLE} WHERE uid IS NOT NULL`,
+  );
   const duplicates = row?.duplicates ?? 0;
   if (duplicates === 0) return 0;
   await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE rowid IN (
@@ -40,12 +42,13 @@ export async function joinZeekProtocolLogs(store: DuckDbStore): Promise<void> {
       WHERE ${EVENTS_TABLE}.uid = ssl.uid AND ${EVENTS_TABLE}.servername IS NULL`);
   }
   if (names.has('zeek_http')) {
-    // The first request of a keep-alive connection names the host; a Host header may carry a :port suffix,
-    // which is dropped so that host:8080 and host group together (IPv6 literals keep their brackets).
+    // The first request of a keep-alive connection names the host. A :port suffix on the Host header is
+    // dropped so that host:8080 and host group together; IPv6 literals keep their brackets. A host with
+    // more than one colon and no brackets is a bare IPv6 address, which has no port to drop.
     await store.run(`UPDATE ${EVENTS_TABLE}
       SET servername = coalesce(${EVENTS_TABLE}.servername, http.host), uri = http.uri, useragent = http.user_agent
       FROM (SELECT uid,
-                   arg_min(regexp_replace(host, ':[0-9]+$', ''), ts) FILTER (WHERE host IS NOT NULL) AS host,
+                   arg_min(regexp_replace(host, '^([^:]*|\\[.*\\]):[0-9]+$', '\\1'), ts) FILTER (WHERE host IS NOT NULL) AS host,
                    arg_min(uri, ts) AS uri,
                    arg_min(user_agent, ts) FILTER (WHERE user_agent IS NOT NULL) AS user_agent
               FROM zeek_http GROUP BY uid) AS http
@@ -56,8 +59,8 @@ export async function joinZeekProtocolLogs(store: DuckDbStore): Promise<void> {
 /**
  * Assigns eventdirection from the local networks. Addresses are classified once each in TypeScript
  * (there are far fewer distinct addresses than events) and the update itself runs in SQL.
- * With `recompute`, directions computed by an earlier import are replaced, which `--local-net` on a
- * saved dataset needs; directions recorded by the source (QRadar's eventdirection) are kept.
+ * With `recompute`, directions computed by an earlier import are replaced, as `--local-net` on a saved
+ * dataset needs. Directions recorded by the source (QRadar's eventdirection) are kept.
  */
 export async function assignDirections(
   store: DuckDbStore,

@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
-import { FILES_TABLE } from '../store/schema.js';
+import { FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
 import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './finalize.js';
 import { collectInputFiles, type InputFile } from './files.js';
 import { detectFormat, INPUT_FORMATS } from './formats.js';
@@ -88,18 +88,43 @@ async function importOne(
     const firstLine = (sample.lines.find((line) => line.trim() !== '') ?? '').slice(0, 60);
     return failOrIgnore(
       new InputError(
-        `${file.path}: unknown format (first line "${firstLine}"); supported: ${INPUT_FORMATS.map((f) => f.id).join(', ')}`,
+        `${file.path}: unknown format (first line ${JSON.stringify(firstLine)}); supported: ${INPUT_FORMATS.map((f) => f.id).join(', ')}`,
         file.path,
       ),
     );
   }
 
+  // NOTE: a file counts as already imported by path and size; a content hash would also catch a copy
+  // under another name.
+  const [previous] = await store.all<{ imports: number }>(
+    `SELECT count(*) AS imports FROM ${FILES_TABLE} WHERE path = ? AND bytes = ?`,
+    [file.path, sample.bytes],
+  );
+  if ((previous?.imports ?? 0) > 0) {
+    return {
+      path: file.path,
+      format: format.id,
+      status: 'ignored',
+      events: 0,
+      skipped: 0,
+      message: `${file.path}: already in this dataset (same path and size); not imported again`,
+    };
+  }
+
+  // A file imported again (a log that grew since it was added to this dataset) is read from its first
+  // line. Loaders count every reject stored for the path, so the rejects of the earlier read are deleted.
+  await store.run(`DELETE FROM ${REJECTS_TABLE} WHERE sourcefile = ?`, [file.path]);
   const integrity = sample.compression === 'gzip' ? verifyGzip(file.path) : Promise.resolve(null);
   let result;
   try {
     result = await format.load({ store, sample, report, localNetworks });
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof InputError) {
+      // Under --strict the cut-off last line of a truncated gzip can fail first, so name the truncation.
+      const damage = await integrity;
+      if (damage !== null) throw new InputError(truncatedGzipMessage(file.path, damage, null), file.path);
+      throw error;
+    }
     return failOrIgnore(
       new InputError(`${file.path}: could not be read as ${format.id}: ${firstLineOf(error)}`, file.path),
     );
@@ -107,9 +132,10 @@ async function importOne(
   const damage = await integrity;
   const outcome: FileOutcome = { path: file.path, format: format.id, ...result };
   if (damage !== null) {
-    const message = `${file.path}: gzip data is truncated or corrupt (${damage}); the ${result.events} events before the damage were loaded, copy the file again for the rest`;
-    if (strict) throw new InputError(message, file.path);
-    outcome.message = message;
+    // NOTE: the line cut by the damage is loaded when all its fields survived, possibly with the last one
+    // cut short. With fewer fields it is counted as a skipped line.
+    if (strict) throw new InputError(truncatedGzipMessage(file.path, damage, null), file.path);
+    outcome.message = truncatedGzipMessage(file.path, damage, result.events);
   }
   if (result.status === 'loaded') {
     await store.run(`INSERT INTO ${FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?)`, [
@@ -122,6 +148,15 @@ async function importOne(
     ]);
   }
   return outcome;
+}
+
+/** Builds the message for a damaged gzip file. `events` is null when --strict stops the import. */
+function truncatedGzipMessage(path: string, damage: string, events: number | null): string {
+  const next =
+    events === null
+      ? 'copy the file again, or drop --strict to load the events before the damage'
+      : `the ${events} events before the damage were loaded, copy the file again for the rest`;
+  return `${path}: gzip data is truncated or corrupt (${damage}); ${next}`;
 }
 
 function firstLineOf(error: unknown): string {

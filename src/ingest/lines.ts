@@ -22,7 +22,7 @@ export function linesTableSql(sample: FileSample): string {
   const options = [
     "columns={'line': 'VARCHAR'}",
     'header=false',
-    "delim='\\0'",
+    'delim=chr(0)',
     "quote=''",
     "escape=''",
     'auto_detect=false',
@@ -38,8 +38,9 @@ export function linesTableSql(sample: FileSample): string {
 /** Characters of a rejected line kept as its excerpt. */
 const EXCERPT_CHARS = 160;
 
+/** Builds SQL for the start of a rejected line. A blank line (NULL) gives ''. */
 export function excerptSql(column: string): string {
-  return `left(${column}, ${EXCERPT_CHARS})`;
+  return `left(coalesce(${column}, ''), ${EXCERPT_CHARS})`;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface FileSample {
   path: string;
   bytes: number;
   compression: Compression;
-  /** The first SAMPLE_BYTES of content as UTF-8, cut at the last complete line when longer. */
+  /** The first SAMPLE_BYTES of content as UTF-8. It may end inside a line when the file is longer. */
   text: string;
   /** Complete lines of `text`, without line terminators. */
   lines: string[];

@@ -1,5 +1,5 @@
 /**
- * Local networks and event direction. QRadar's eventdirection says whether each end of a connection is
+ * Local networks and event direction. QRadar's eventdirection records whether each end of a connection is
  * local (L) or remote (R): L2R is outbound, R2L inbound, L2L internal and R2R transit.
  */
 import ipaddr from 'ipaddr.js';
@@ -63,13 +63,19 @@ export function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null 
 
 function parseNetwork(text: string): Cidr {
   const value = text.trim();
+  const invalid = (): UsageError =>
+    new UsageError(`invalid local network "${text}": expected a CIDR such as 10.0.0.0/8 or fd00::/8`);
+  const address = value.split('/')[0] ?? '';
+  // ipaddr.js also reads short and octal IPv4 forms: 10.1/16 as 10.0.0.1/16 and 010.0.0.0/8 as 8.0.0.0/8.
+  // Either would silently select other addresses than the user meant, so IPv4 must be four decimal parts.
+  if (!address.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(address)) throw invalid();
   try {
     if (!value.includes('/')) {
-      const address = ipaddr.parse(value);
-      return [address, address.kind() === 'ipv4' ? 32 : 128];
+      const parsed = ipaddr.parse(value);
+      return [parsed, parsed.kind() === 'ipv4' ? 32 : 128];
     }
     return ipaddr.parseCIDR(value);
   } catch {
-    throw new UsageError(`invalid local network "${text}": expected a CIDR such as 10.0.0.0/8 or fd00::/8`);
+    throw invalid();
   }
 }

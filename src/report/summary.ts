@@ -19,7 +19,9 @@ export function renderSummary(ingest: IngestSummary | null, events: number, elap
   ];
 
   if (ingest.duplicatesDropped > 0) {
-    lines.push(`  ${count(ingest.duplicatesDropped)} duplicate events dropped (the same connection in more than one file)`);
+    lines.push(
+      `  ${count(ingest.duplicatesDropped)} duplicate events dropped (the same connection in more than one file)`,
+    );
   }
 
   const unusedLogs = new Map<string, number>();

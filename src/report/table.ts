@@ -20,7 +20,9 @@ export function renderTable<F>(
     Math.max(column.header.length, ...cells.map((row) => (row[index] ?? '').length)),
   );
   const fixed = natural.slice(0, -1).reduce((sum, columnWidth) => sum + columnWidth + BORDER_PER_COLUMN, 1);
-  const last = Math.max(MIN_LAST_COLUMN, Math.min(natural.at(-1) ?? 0, width - fixed - BORDER_PER_COLUMN));
+  const lastNatural = natural.at(-1) ?? 0;
+  const available = width - fixed - BORDER_PER_COLUMN;
+  const last = lastNatural <= available ? lastNatural : Math.max(MIN_LAST_COLUMN, available);
   const colWidths = [...natural.slice(0, -1), last].map((columnWidth) => columnWidth + 2);
 
   const table = new Table({

@@ -81,8 +81,9 @@ function connection(spec: SeriesSpec, time: number, random: Random): ConnectionE
   event.sourcebytes = Math.round(spec.requestBytes(random));
   event.destinationbytes = Math.round(spec.responseBytes(random));
   event.duration = random.between(0.05, 1.5);
-  event.connstate = spec.protocol === 'tcp' ? 'SF' : 'SF';
-  event.service = spec.destinationport === 53 ? 'dns' : spec.servername ? 'ssl' : null;
+  event.connstate = 'SF';
+  if (spec.destinationport === 53) event.service = 'dns';
+  else if (spec.servername) event.service = 'ssl';
   return event;
 }
 

@@ -27,7 +27,7 @@ export const DEFAULT_BEACON_OPTIONS: BeaconOptions = {
 };
 
 /**
- * UDP services whose clients poll on a timer as part of the protocol, so their regularity says nothing
+ * UDP services whose clients poll on a timer as part of the protocol, so their regularity reveals nothing
  * about an implant: NTP (RFC 5905 poll intervals are powers of two seconds), DHCP lease renewal and
  * NetBIOS name and datagram services. Named profiles for other benign beacons belong to tuning.
  */

@@ -74,7 +74,9 @@ describe('scoreSeries', () => {
 
   test('missed beats are counted and leave the period alone', () => {
     const pattern = [60, 60, 120, 60, 60, 60, 180, 60, 60, 60];
-    const scored = scoreSeries(seriesFromGaps(Array.from({ length: 100 }, (_, index) => pattern[index % 10]!)))!;
+    const scored = scoreSeries(
+      seriesFromGaps(Array.from({ length: 100 }, (_, index) => pattern[index % 10]!)),
+    )!;
 
     expect(scored.measures.periodSeconds).toBe(60);
     expect(scored.measures.missedBeatFraction).toBeCloseTo(0.2, 5);
@@ -118,7 +120,12 @@ describe('scoreSeries', () => {
   });
 
   test('no sizes leaves the size part out', () => {
-    const scored = scoreSeries(seriesFromGaps(gaps(50, () => 60), { sizes: [] }))!;
+    const scored = scoreSeries(
+      seriesFromGaps(
+        gaps(50, () => 60),
+        { sizes: [] },
+      ),
+    )!;
 
     expect(scored.parts.size).toBeNull();
     expect(scored.measures.sizeMedianBytes).toBeNull();
@@ -127,15 +134,18 @@ describe('scoreSeries', () => {
 
   test('score stays within [0, 1] for any gaps', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 86_400 }), { minLength: 2, maxLength: 300 }), (gapList) => {
-        const scored = scoreSeries(seriesFromGaps(gapList))!;
-        expect(scored.score).toBeGreaterThanOrEqual(0);
-        expect(scored.score).toBeLessThanOrEqual(1);
-        for (const value of Object.values(scored.parts)) {
-          if (value !== null) expect(value).toBeGreaterThanOrEqual(0);
-          if (value !== null) expect(value).toBeLessThanOrEqual(1);
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 86_400 }), { minLength: 2, maxLength: 300 }),
+        (gapList) => {
+          const scored = scoreSeries(seriesFromGaps(gapList))!;
+          expect(scored.score).toBeGreaterThanOrEqual(0);
+          expect(scored.score).toBeLessThanOrEqual(1);
+          for (const value of Object.values(scored.parts)) {
+            if (value !== null) expect(value).toBeGreaterThanOrEqual(0);
+            if (value !== null) expect(value).toBeLessThanOrEqual(1);
+          }
+        },
+      ),
     );
   });
 });

@@ -11,7 +11,10 @@ import {
   sortedCopy,
 } from './stats.js';
 
-const finiteNumbers = fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), { minLength: 1, maxLength: 200 });
+const finiteNumbers = fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), {
+  minLength: 1,
+  maxLength: 200,
+});
 
 describe('quantileSorted', () => {
   test('matches hand-computed type 7 values', () => {

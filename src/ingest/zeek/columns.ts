@@ -7,12 +7,23 @@ import { EVENT_COLUMN_NAMES } from '../../model/event.js';
 
 export type FieldSql = (zeekField: string) => string;
 
-/** Zeek `ts` is epoch seconds with microseconds; JSON logs may instead carry ISO 8601 text. */
+/** Pattern for ISO 8601 text that ends in a UTC offset after the time of day: `…:05Z`, `…:05.5+02:00`. */
+const ISO_OFFSET_PATTERN = ':[0-9]{2}(\\.[0-9]+)?\\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$';
+
+/**
+ * Builds SQL for `ts` in epoch milliseconds. Zeek writes epoch seconds with microseconds, and JSON logs
+ * may carry ISO 8601 text instead. Text without an offset is read as UTC, like Zeek's own timestamps:
+ * a TIMESTAMPTZ cast would read it in the session's time zone and a TIMESTAMP cast drops any offset, so
+ * the pattern picks the cast. A value out of BIGINT range (`nan`, `inf`, `1e300`) gives NULL, so the
+ * line is rejected rather than the whole file.
+ */
 export function timestampMsSql(field: FieldSql): string {
   const ts = field('ts');
   return `coalesce(
-    CAST(round(TRY_CAST(${ts} AS DOUBLE) * 1000) AS BIGINT),
-    epoch_ms(TRY_CAST(${ts} AS TIMESTAMPTZ))
+    TRY_CAST(round(TRY_CAST(${ts} AS DOUBLE) * 1000) AS BIGINT),
+    CASE WHEN regexp_matches(${ts}, '${ISO_OFFSET_PATTERN}')
+         THEN epoch_ms(TRY_CAST(${ts} AS TIMESTAMPTZ))
+         ELSE epoch_ms(TRY_CAST(${ts} AS TIMESTAMP)) END
   )`;
 }
 
@@ -26,12 +37,14 @@ export function connRejectReasonSql(field: FieldSql, fieldCountCheck: string | n
       `${field('id.orig_h')} IS NULL OR ${field('id.resp_h')} IS NULL`,
       'missing address (id.orig_h or id.resp_h)',
     ],
-    [
-      `${field('id.resp_p')} IS NOT NULL AND TRY_CAST(${field('id.resp_p')} AS INTEGER) IS NULL`,
-      'invalid port',
-    ],
+    [`${invalidPortSql(field('id.orig_p'))} OR ${invalidPortSql(field('id.resp_p'))}`, 'invalid port'],
   );
   return `CASE ${checks.map(([condition, reason]) => `WHEN ${condition} THEN '${reason}'`).join(' ')} END`;
+}
+
+/** Builds a condition that is true when a port is present but not an integer from 0 to 65535. */
+function invalidPortSql(port: string): string {
+  return `(${port} IS NOT NULL AND coalesce(TRY_CAST(${port} AS INTEGER) NOT BETWEEN 0 AND 65535, true))`;
 }
 
 /** SELECT list producing every event column, in table order, from a Zeek conn record. */

@@ -86,15 +86,18 @@ export const zeekTsvFormat: InputFormat = {
       if (index < 0) return 'NULL';
       return `nullif(nullif(f[${index + 1}], ${unset}), ${empty})`;
     };
+    // Zeek writes no blank lines, so one inside the file is damage and is counted rather than dropped.
+    // The reader gives no row for the newline at the end of the file.
     const stageSql = `SELECT line_no, line, string_split(line, ${sqlLiteral(header.separator)}) AS f
                         FROM ${linesTableSql(context.sample)}
-                        WHERE line IS NOT NULL AND NOT starts_with(line, '#')`;
+                        WHERE line IS NULL OR NOT starts_with(line, '#')`;
     return loadStagedZeekFile(context, {
       kind,
       formatId: 'zeek-tsv',
       stageSql,
       field,
       fieldCountCheck: `len(f) <> ${header.fields.length}`,
+      parseFailure: { condition: "coalesce(trim(line), '') = ''", reason: 'blank line' },
     });
   },
 };

@@ -1,0 +1,108 @@
+/**
+ * CSV exported from QRadar: AQL results with Ariel column names (`starttime`, `sourceip`, ...) or the Log
+ * Activity console's "Export to CSV" with display names ("Start Time", "Source IP", ...). Columns are found by
+ * name from the header on line 1, in any order. DuckDB's CSV reader yields every physical line with its
+ * number and the fields are split in SQL, so a skipped record points at its real line.
+ *
+ * NOTE: a quoted value that spans several lines is not supported: its first line is rejected for unbalanced
+ * quotes and the lines after it by field count. Splitting physical lines is what keeps line numbers exact,
+ * because DuckDB's read_csv numbers records, not lines, and drops blank lines.
+ */
+import { sqlString } from '../../store/duckdb.js';
+import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { linesTableSql } from '../lines.js';
+import type { FileSample } from '../sniff.js';
+import {
+  assertEventExport,
+  isRuleResultExport,
+  locateQRadarFields,
+  normaliseFieldName,
+  qradarEventColumns,
+  qradarRecordChecks,
+  type QRadarField,
+} from './fields.js';
+import { loadStagedEvents } from './staged.js';
+
+const FORMAT_ID = 'qradar-csv';
+
+/** An RFC 4180 field: quoted, with "" for a quote inside, or unquoted and not starting with a quote. */
+const QUOTED_FIELD = '"(?:[^"]|"")*"';
+const UNQUOTED_FIELD = '[^,"][^,]*';
+const FIELD = `(?:${QUOTED_FIELD}|${UNQUOTED_FIELD})?`;
+
+/** A whole line of comma-separated fields. A line that does not match has unbalanced or stray quotes. */
+const LINE_PATTERN = `${FIELD}(?:,${FIELD})*`;
+
+/** One field with the comma before it, run over "," + line so that every field has one. */
+const COMMA_FIELD_PATTERN = `,(${QUOTED_FIELD}|${UNQUOTED_FIELD}|)`;
+
+const LINE_REGEX = new RegExp(`^${LINE_PATTERN}$`);
+const COMMA_FIELD_REGEX = new RegExp(COMMA_FIELD_PATTERN, 'g');
+
+function unquote(field: string): string {
+  return field.startsWith('"') ? field.slice(1, -1).replaceAll('""', '"') : field;
+}
+
+/** Splits one CSV line into its unquoted fields, or returns null when the quotes are unbalanced. */
+export function splitCsvLine(line: string): string[] | null {
+  if (!LINE_REGEX.test(line)) return null;
+  return [...`,${line}`.matchAll(COMMA_FIELD_REGEX)].map((match) => unquote(match[1] ?? ''));
+}
+
+/** Returns the header cells of a sample without a byte order mark, or null when line 1 is not CSV. */
+function headerCells(sample: FileSample): string[] | null {
+  const first = sample.lines[0]?.replace(/^\uFEFF/, '');
+  if (first === undefined) return null;
+  return splitCsvLine(first);
+}
+
+export const qradarCsvFormat: InputFormat = {
+  id: FORMAT_ID,
+  description: 'QRadar CSV export, with AQL column names or console display names ("Source IP")',
+  providesDirection: true,
+
+  detect(sample: FileSample): boolean {
+    const cells = headerCells(sample);
+    if (cells === null) return false;
+    const names = new Set(cells.map(normaliseFieldName));
+    const hasAddresses = names.has('sourceip') && names.has('destinationip');
+    const hasTime = names.has('starttime') || names.has('devicetime');
+    // Beaconing-search results are claimed too, so that load raises an error that explains them.
+    return hasAddresses && (hasTime || isRuleResultExport(cells));
+  },
+
+  async load(context: LoadContext): Promise<LoadResult> {
+    const { sample } = context;
+    const header = headerCells(sample) ?? [];
+    const located = locateQRadarFields(header);
+    assertEventExport(sample.path, header, located);
+
+    const field = (name: QRadarField): string => {
+      const values = located[name].map((index) => `nullif(trim(f[${index + 1}]), '')`).join(', ');
+      return values === '' ? 'CAST(NULL AS VARCHAR)' : `coalesce(${values})`;
+    };
+    const headerLine = sqlString(sample.lines[0]?.replace(/^\uFEFF/, '') ?? '');
+    const fields = `regexp_extract_all(',' || line, ${sqlString(COMMA_FIELD_PATTERN)}, 1)`;
+    const unquoted = `list_transform(${fields},
+        lambda x: CASE WHEN starts_with(x, '"') THEN replace(x[2:-2], '""', '"') ELSE x END)`;
+    // A line without quotes is split on commas, which is much faster than the regular expression and gives
+    // the same fields. A header repeated further down comes from concatenated exports and is passed over.
+    const stageSql = `SELECT line_no, line,
+                             CASE WHEN NOT contains(line, '"') THEN string_split(line, ',')
+                                  WHEN regexp_full_match(line, ${sqlString(LINE_PATTERN)}) THEN ${unquoted}
+                             END AS f
+                        FROM ${linesTableSql(sample)}
+                        WHERE line_no > 1 AND line IS NOT NULL AND trim(line) <> '' AND line <> ${headerLine}`;
+
+    const counts = await loadStagedEvents(context, {
+      stageSql,
+      checks: [
+        { when: 'f IS NULL', reject: 'unbalanced quotes' },
+        { when: `len(f) <> ${header.length}`, reject: 'wrong field count' },
+        ...qradarRecordChecks(field),
+      ],
+      columns: qradarEventColumns(field, FORMAT_ID),
+    });
+    return { status: 'loaded', events: counts.events, skipped: counts.skipped };
+  },
+};

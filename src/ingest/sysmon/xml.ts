@@ -1,0 +1,321 @@
+/**
+ * Sysmon network connections (Event ID 3) as Windows event XML: `<Event>` elements one per line,
+ * concatenated, or inside an `<Events>` root, as `wevtutil qe /f:xml` and Get-WinEvent's ToXml() write
+ * them. The file is streamed: each event element is cut out of the text, parsed with fast-xml-parser and
+ * mapped in TypeScript, and events are appended in batches. So memory contains one batch and one event, not
+ * the whole file. A skipped event is reported at the line where its `<Event` tag starts.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+import { XMLParser } from 'fast-xml-parser';
+
+import type { ConnectionEvent } from '../../model/event.js';
+import type { DuckDbStore } from '../../store/duckdb.js';
+import { sqlString } from '../../store/duckdb.js';
+import { REJECTS_TABLE } from '../../store/schema.js';
+import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { excerptSql, reportRejects } from '../lines.js';
+import type { FileSample } from '../sniff.js';
+import {
+  isSysmonSource,
+  NETWORK_CONNECT_EVENT_ID,
+  networkConnectEvent,
+  type NetworkConnectFields,
+  sysmonLoadResult,
+} from './fields.js';
+
+const FORMAT_ID = 'sysmon-xml';
+
+const WINDOWS_EVENT_NAMESPACE = 'http://schemas.microsoft.com/win/2004/08/events/event';
+
+/** Events appended per call to the store. */
+const BATCH_SIZE = 10_000;
+
+/**
+ * Maximum length of an event element, in characters. Sysmon events are a few kilobytes. The bound stops a
+ * file without closing tags from being buffered whole, and keeps the rescans of a pending element cheap.
+ */
+const MAX_EVENT_CHARS = 1_048_576;
+
+/** Characters of a rejected event kept until the rejects table cuts them to its excerpt length. */
+const KEPT_EXCERPT_CHARS = 1_000;
+
+/** `<Event` and a character that may end an element name, so `<Events>`, `<EventData>` and `<EventID>` miss. */
+const EVENT_START = '<Event[\\s>]';
+const EVENT_END = '</Event>';
+
+/** A start tag split across two chunks is at most this long before its name is complete. */
+const START_TAG_CHARS = '<Event '.length;
+
+const UNTERMINATED = 'unterminated <Event> element';
+
+export type ScannedEvent = { line: number; xml: string } | { line: number; reject: string; excerpt: string };
+
+/**
+ * Cuts `<Event>` elements out of a stream of text and yields each with the 1-based line of its start tag.
+ * Text between elements (the XML declaration, an `<Events>` root, whitespace) is passed over. An element
+ * whose `</Event>` never comes before the next `<Event` or the end of the text is yielded as a reject.
+ */
+export async function* scanEventElements(chunks: AsyncIterable<string>): AsyncGenerator<ScannedEvent> {
+  const eventStart = new RegExp(EVENT_START, 'g');
+  let buffer = '';
+  // Line number of buffer[countedTo], and how far into the buffer newlines have been counted.
+  let line = 1;
+  let countedTo = 0;
+  const lineAt = (index: number): number => {
+    let newline = buffer.indexOf('\n', countedTo);
+    while (newline !== -1 && newline < index) {
+      line += 1;
+      newline = buffer.indexOf('\n', newline + 1);
+    }
+    countedTo = Math.max(countedTo, index);
+    return line;
+  };
+  const dropBefore = (index: number): void => {
+    lineAt(index);
+    buffer = buffer.slice(index);
+    countedTo = 0;
+  };
+
+  for await (const chunk of chunks) {
+    buffer += chunk;
+    let position = 0;
+    for (;;) {
+      eventStart.lastIndex = position;
+      const start = eventStart.exec(buffer);
+      if (start === null) {
+        position = Math.max(position, buffer.length - START_TAG_CHARS);
+        break;
+      }
+      const next = eventStart.exec(buffer);
+      const end = buffer.indexOf(EVENT_END, start.index);
+      if (end !== -1 && (next === null || end < next.index)) {
+        const xml = buffer.slice(start.index, end + EVENT_END.length);
+        yield { line: lineAt(start.index), xml };
+        position = end + EVENT_END.length;
+      } else if (next !== null) {
+        yield {
+          line: lineAt(start.index),
+          reject: UNTERMINATED,
+          excerpt: buffer.slice(start.index, next.index),
+        };
+        position = next.index;
+      } else if (buffer.length - start.index > MAX_EVENT_CHARS) {
+        const excerpt = buffer.slice(start.index, start.index + KEPT_EXCERPT_CHARS);
+        yield {
+          line: lineAt(start.index),
+          reject: `event longer than ${MAX_EVENT_CHARS} characters`,
+          excerpt,
+        };
+        position = buffer.length - START_TAG_CHARS;
+        break;
+      } else {
+        position = start.index;
+        break;
+      }
+    }
+    dropBefore(position);
+  }
+
+  eventStart.lastIndex = 0;
+  const start = eventStart.exec(buffer);
+  if (start !== null)
+    yield { line: lineAt(start.index), reject: UNTERMINATED, excerpt: buffer.slice(start.index) };
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  isArray: (name) => name === 'Data',
+});
+
+type XmlNode = Record<string, unknown>;
+
+/** Returns the text of an element, whether the parser gave a plain value or an object with attributes. */
+function textOf(node: unknown): string | null {
+  if (typeof node === 'string') return node;
+  if (typeof node === 'number' || typeof node === 'boolean') return String(node);
+  if (node !== null && typeof node === 'object' && '#text' in node) return textOf((node as XmlNode)['#text']);
+  return null;
+}
+
+function childOf(node: unknown, name: string): unknown {
+  return node !== null && typeof node === 'object' ? (node as XmlNode)[name] : undefined;
+}
+
+/** Collects the named `<Data Name="...">` values of an event, trimmed, and leaves out empty ones. */
+function eventData(event: unknown): Map<string, string> {
+  const values = new Map<string, string>();
+  const entries = childOf(childOf(event, 'EventData'), 'Data');
+  if (!Array.isArray(entries)) return values;
+  for (const entry of entries) {
+    const name = childOf(entry, '@_Name');
+    const value = textOf(entry)?.trim();
+    if (typeof name === 'string' && value !== undefined && value !== '') values.set(name, value);
+  }
+  return values;
+}
+
+export type ParsedEvent = { event: ConnectionEvent } | { reject: string } | { ignored: true };
+
+/** Parses one `<Event>` element and maps it when it is a Sysmon Event ID 3. */
+export function parseEventElement(xml: string, sourcefile: string, sourceline: number): ParsedEvent {
+  let document: unknown;
+  try {
+    document = parser.parse(xml, true);
+  } catch {
+    return { reject: 'malformed XML' };
+  }
+  const event = childOf(document, 'Event');
+  const system = childOf(event, 'System');
+  const eventId = Number(textOf(childOf(system, 'EventID')));
+  const provider = childOf(childOf(system, 'Provider'), '@_Name');
+  const channel = textOf(childOf(system, 'Channel'));
+  if (
+    eventId !== NETWORK_CONNECT_EVENT_ID ||
+    !isSysmonSource(typeof provider === 'string' ? provider : null, channel)
+  ) {
+    return { ignored: true };
+  }
+
+  const data = eventData(event);
+  const fields: NetworkConnectFields = {
+    UtcTime: data.get('UtcTime') ?? null,
+    SourceIp: data.get('SourceIp') ?? null,
+    SourcePort: data.get('SourcePort') ?? null,
+    DestinationIp: data.get('DestinationIp') ?? null,
+    DestinationPort: data.get('DestinationPort') ?? null,
+    Protocol: data.get('Protocol') ?? null,
+    User: data.get('User') ?? null,
+    Image: data.get('Image') ?? null,
+    DestinationHostname: data.get('DestinationHostname') ?? null,
+    Computer: textOf(childOf(system, 'Computer')),
+  };
+  const mapped = networkConnectEvent(fields, FORMAT_ID, sourcefile, sourceline);
+  return 'reject' in mapped ? mapped : { event: mapped };
+}
+
+/** Rejected events, staged in a temporary table and moved to the rejects table once the file is read. */
+class RejectBuffer {
+  private static readonly TABLE = 'sysmon_xml_rejects';
+  private pending: Array<{ line: number; reason: string; excerpt: string }> = [];
+
+  constructor(private readonly store: DuckDbStore) {}
+
+  async open(): Promise<void> {
+    await this.store.run(
+      `CREATE OR REPLACE TEMP TABLE ${RejectBuffer.TABLE} (sourceline BIGINT, reason VARCHAR, excerpt VARCHAR)`,
+    );
+  }
+
+  async add(line: number, reason: string, excerpt: string): Promise<void> {
+    this.pending.push({ line, reason, excerpt: excerpt.slice(0, KEPT_EXCERPT_CHARS) });
+    if (this.pending.length >= BATCH_SIZE) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const appender = await this.store.connection.createAppender(RejectBuffer.TABLE);
+    try {
+      for (const reject of this.pending) {
+        appender.appendBigInt(BigInt(reject.line));
+        appender.appendVarchar(reject.reason);
+        appender.appendVarchar(reject.excerpt);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    this.pending = [];
+  }
+
+  async moveToRejects(file: string): Promise<void> {
+    await this.flush();
+    await this.store.run(
+      `INSERT INTO ${REJECTS_TABLE}
+         SELECT ${sqlString(file)}, sourceline, reason, ${excerptSql('excerpt')} FROM ${RejectBuffer.TABLE}`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.store.run(`DROP TABLE IF EXISTS ${RejectBuffer.TABLE}`);
+  }
+}
+
+/** Opens the file's text as a stream, through gunzip when the file is compressed. */
+function openText(sample: FileSample): Readable {
+  const raw = createReadStream(sample.path);
+  if (sample.compression !== 'gzip') return raw.setEncoding('utf8');
+  const gunzip = createGunzip();
+  raw.on('error', (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip).setEncoding('utf8');
+}
+
+/**
+ * Yields the text chunks of the file. A gzip stream that breaks off ends the text without an error, because
+ * the import checks the gzip data itself and reports the damage with the number of events read before it.
+ */
+async function* textChunks(sample: FileSample): AsyncGenerator<string> {
+  const stream = openText(sample);
+  try {
+    for await (const chunk of stream) yield chunk as string;
+  } catch (error) {
+    if (sample.compression !== 'gzip') throw error;
+  } finally {
+    stream.destroy();
+  }
+}
+
+export const sysmonXmlFormat: InputFormat = {
+  id: FORMAT_ID,
+  description: 'Sysmon Event ID 3 in Windows event XML (wevtutil, Get-WinEvent ToXml)',
+  providesDirection: false,
+
+  detect(sample: FileSample): boolean {
+    const text = sample.text.replace(/^\uFEFF/, '').trimStart();
+    if (!text.startsWith('<') || !new RegExp(EVENT_START).test(text)) return false;
+    return text.includes(WINDOWS_EVENT_NAMESPACE) || (/<System>/.test(text) && /<EventID[\s>]/.test(text));
+  },
+
+  async load(context: LoadContext): Promise<LoadResult> {
+    const { store, sample, report } = context;
+    const rejects = new RejectBuffer(store);
+    await rejects.open();
+    try {
+      let batch: ConnectionEvent[] = [];
+      let events = 0;
+      let ignored = 0;
+      for await (const scanned of scanEventElements(textChunks(sample))) {
+        if ('reject' in scanned) {
+          await rejects.add(scanned.line, scanned.reject, scanned.excerpt);
+          continue;
+        }
+        const parsed = parseEventElement(scanned.xml, sample.path, scanned.line);
+        if ('ignored' in parsed) {
+          ignored += 1;
+        } else if ('reject' in parsed) {
+          await rejects.add(scanned.line, parsed.reject, scanned.xml);
+        } else {
+          batch.push(parsed.event);
+          events += 1;
+          if (batch.length >= BATCH_SIZE) {
+            await store.appendEvents(batch);
+            batch = [];
+          }
+        }
+      }
+      await store.appendEvents(batch);
+      await rejects.moveToRejects(sample.path);
+      const skipped = await reportRejects(store, report, sample.path);
+      return sysmonLoadResult({ events, skipped, ignored });
+    } finally {
+      await rejects.close();
+    }
+  },
+};
