@@ -33,8 +33,9 @@ export class DuckDbStore implements Store {
     return store;
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<void> {
-    await this.connection.run(sql, params as DuckDBValue[]);
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const result = await this.connection.run(sql, params as DuckDBValue[]);
+    return result.rowsChanged;
   }
 
   async all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {

@@ -9,8 +9,8 @@ export type SqlValue = string | number | boolean | null;
 export interface Store {
   /** Engine name, for SQL that differs between dialects. */
   readonly dialect: 'duckdb';
-  /** Runs one statement and discards any rows. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<void>;
+  /** Runs one statement, discards any rows and returns how many rows it inserted, updated or deleted. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /** Runs one query and returns its rows as plain objects; 64-bit integers become numbers. */
   all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   /** Appends events parsed in TypeScript; cheaper than INSERT statements for large batches. */

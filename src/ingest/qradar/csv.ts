@@ -21,7 +21,7 @@ import {
   qradarRecordChecks,
   type QRadarField,
 } from './fields.js';
-import { loadStagedEvents } from './staged.js';
+import { loadStagedEvents } from '../staged.js';
 
 const FORMAT_ID = 'qradar-csv';
 

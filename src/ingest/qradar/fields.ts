@@ -10,9 +10,9 @@
  */
 import { InputError } from '../../errors.js';
 import type { EventColumnName } from '../../model/event.js';
-import { invalidPortSql, portSql, validIpAddressSql } from './address.js';
-import type { RecordCheck } from './staged.js';
-import { startTimeMsSql } from './time.js';
+import { invalidPortSql, portSql, validIpAddressSql } from '../address.js';
+import type { RecordCheck } from '../staged.js';
+import { startTimeMsSql } from '../time.js';
 
 /** Logical QRadar fields and the names each may have in an export, most specific first. */
 export const QRADAR_FIELD_NAMES = {

@@ -14,7 +14,7 @@ import {
   qradarRecordChecks,
   type QRadarField,
 } from './fields.js';
-import { loadStagedEvents } from './staged.js';
+import { loadStagedEvents } from '../staged.js';
 
 const FORMAT_ID = 'qradar-json';
 const RECORDS_TABLE = 'qradar_records';

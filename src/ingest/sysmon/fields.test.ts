@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { DuckDbStore, sqlString } from '../../store/duckdb.js';
-import { MAX_EPOCH_MS } from '../qradar/time.js';
+import { MAX_EPOCH_MS } from '../time.js';
 import { isSysmonSource, networkConnectEvent, parseSysmonUtcTime, sysmonUtcTimeMsSql } from './fields.js';
 
 let store: DuckDbStore;

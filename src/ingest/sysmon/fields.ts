@@ -14,8 +14,8 @@
 import type { ConnectionEvent } from '../../model/event.js';
 import { emptyEvent } from '../../model/event.js';
 import type { LoadResult } from '../format.js';
-import { isIpAddressText } from '../qradar/address.js';
-import { MAX_EPOCH_MS } from '../qradar/time.js';
+import { isIpAddressText } from '../address.js';
+import { MAX_EPOCH_MS } from '../time.js';
 
 /** Sysmon's event ID for "Network connection detected". */
 export const NETWORK_CONNECT_EVENT_ID = 3;

@@ -9,8 +9,8 @@
 import type { EventColumnName } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { linesTableSql } from '../lines.js';
-import { invalidPortSql, portSql, validIpAddressSql } from '../qradar/address.js';
-import { loadStagedEvents, type RecordCheck } from '../qradar/staged.js';
+import { invalidPortSql, portSql, validIpAddressSql } from '../address.js';
+import { loadStagedEvents, type RecordCheck } from '../staged.js';
 import type { FileSample } from '../sniff.js';
 import { NETWORK_CONNECT_EVENT_ID, SYSMON_REJECT, sysmonLoadResult, sysmonUtcTimeMsSql } from './fields.js';
 

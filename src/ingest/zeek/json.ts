@@ -7,27 +7,8 @@ import { basename } from 'node:path';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { linesTableSql } from '../lines.js';
 import type { FileSample } from '../sniff.js';
+import { ZEEK_FIELDS } from './columns.js';
 import { createZeekSideTables, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
-
-/** Every Zeek field the readers use; JSON paths are extracted once per line in this order. */
-const USED_FIELDS = [
-  'ts',
-  'uid',
-  'id.orig_h',
-  'id.orig_p',
-  'id.resp_h',
-  'id.resp_p',
-  'proto',
-  'service',
-  'duration',
-  'orig_bytes',
-  'resp_bytes',
-  'conn_state',
-  'server_name',
-  'host',
-  'uri',
-  'user_agent',
-] as const;
 
 interface SampleRecord {
   record: Record<string, unknown>;
@@ -92,16 +73,16 @@ export const zeekJsonFormat: InputFormat = {
     }
     await createZeekSideTables(context);
 
-    const paths = USED_FIELDS.map((field) => `'${jsonPath(field, first.dotted)}'`).join(', ');
+    const paths = ZEEK_FIELDS.map((field) => `'${jsonPath(field, first.dotted)}'`).join(', ');
     const field = (name: string): string => {
-      const index = (USED_FIELDS as readonly string[]).indexOf(name);
+      const index = (ZEEK_FIELDS as readonly string[]).indexOf(name);
       return index < 0 ? 'NULL' : `f[${index + 1}]`;
     };
     const stageSql = `SELECT line_no, line,
-                             CASE WHEN json_valid(line) AND starts_with(ltrim(line), '{')
+                             CASE WHEN starts_with(ltrim(line), '{') AND json_valid(line)
                                   THEN json_extract_string(line, [${paths}]) END AS f
                         FROM ${linesTableSql(context.sample)}
-                        WHERE line IS NOT NULL AND trim(line) <> ''`;
+                        WHERE line IS NOT NULL AND (starts_with(line, '{') OR trim(line) <> '')`;
     return loadStagedZeekFile(context, {
       kind,
       formatId: 'zeek-json',

@@ -1,18 +1,20 @@
 /**
- * The load step shared by Zeek's TSV and JSON readers: stage the file's records in a temporary table,
- * move the rejected ones to the rejects table with their reason, and insert the rest into the target.
+ * The load step shared by Zeek's TSV and JSON readers: conn records go to the events table, ssl and
+ * http records to side tables that are joined onto events by uid once every file is in.
  */
 import { sqlString } from '../../store/duckdb.js';
-import { EVENTS_TABLE, REJECTS_TABLE } from '../../store/schema.js';
+import { EVENTS_TABLE } from '../../store/schema.js';
 import type { LoadContext, LoadResult } from '../format.js';
-import { excerptSql, reportRejects } from '../lines.js';
+import { loadStagedRecords, type RecordCheck } from '../staged.js';
 import {
+  connChecks,
   connEventSelectSql,
-  connRejectReasonSql,
   CREATE_ZEEK_SIDE_TABLES_SQL,
   type FieldSql,
   httpSelectSql,
-  sideRejectReasonSql,
+  projectedField,
+  projectZeekFieldsSql,
+  sideChecks,
   sslSelectSql,
 } from './columns.js';
 
@@ -24,6 +26,7 @@ export interface StagedZeekFile {
   formatId: string;
   /** SELECT producing (line_no, line, …) with whatever columns `field` refers to. */
   stageSql: string;
+  /** SQL for the raw text of one Zeek field over the stage's columns; NULL when absent or unset. */
   field: FieldSql;
   /** A condition that is true when the record is structurally broken (TSV field count), if any. */
   fieldCountCheck: string | null;
@@ -31,53 +34,30 @@ export interface StagedZeekFile {
   parseFailure?: { condition: string; reason: string };
 }
 
-const STAGE_TABLE = 'zeek_stage';
-
 export async function loadStagedZeekFile(context: LoadContext, staged: StagedZeekFile): Promise<LoadResult> {
-  const { store, sample, report } = context;
-  const file = sqlString(sample.path);
-  const reason = withParseFailure(
-    staged.kind === 'conn'
-      ? connRejectReasonSql(staged.field, staged.fieldCountCheck)
-      : sideRejectReasonSql(staged.field, staged.fieldCountCheck),
-    staged.parseFailure,
-  );
+  const checks: RecordCheck[] = [];
+  if (staged.parseFailure)
+    checks.push({ when: staged.parseFailure.condition, reject: staged.parseFailure.reason });
+  if (staged.fieldCountCheck) checks.push({ when: staged.fieldCountCheck, reject: 'wrong field count' });
+  checks.push(...(staged.kind === 'conn' ? connChecks(projectedField) : sideChecks(projectedField)));
 
-  await store.run(
-    `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} AS SELECT *, ${reason} AS reject_reason FROM (${staged.stageSql})`,
-  );
-  try {
-    await store.run(
-      `INSERT INTO ${REJECTS_TABLE}
-         SELECT ${file}, line_no, reject_reason, ${excerptSql('line')} FROM ${STAGE_TABLE}
-         WHERE reject_reason IS NOT NULL`,
-    );
-    const [counted] = await store.all<{ events: number }>(
-      `SELECT count(*) AS events FROM ${STAGE_TABLE} WHERE reject_reason IS NULL`,
-    );
-    await store.run(`INSERT INTO ${targetTable(staged.kind)} SELECT ${targetSelect(staged, file)}
-                       FROM ${STAGE_TABLE} WHERE reject_reason IS NULL`);
-    const skipped = await reportRejects(store, report, sample.path);
-    const records = counted?.events ?? 0;
-    if (staged.kind === 'conn') return { status: 'loaded', events: records, skipped };
-    return {
-      status: 'loaded',
-      events: 0,
-      skipped,
-      message: `${records} ${staged.kind} records to join by uid`,
-    };
-  } finally {
-    await store.run(`DROP TABLE IF EXISTS ${STAGE_TABLE}`);
-  }
+  const counts = await loadStagedRecords(context, {
+    stageSql: projectZeekFieldsSql(staged.stageSql, staged.field),
+    checks,
+    target: targetTable(staged.kind),
+    selectSql: targetSelect(staged.kind, staged.formatId, sqlString(context.sample.path)),
+  });
+  if (staged.kind === 'conn') return { status: 'loaded', events: counts.events, skipped: counts.skipped };
+  return {
+    status: 'loaded',
+    events: 0,
+    skipped: counts.skipped,
+    message: `${counts.events} ${staged.kind} records to join by uid`,
+  };
 }
 
 export async function createZeekSideTables(context: LoadContext): Promise<void> {
   for (const sql of CREATE_ZEEK_SIDE_TABLES_SQL) await context.store.run(sql);
-}
-
-function withParseFailure(reasonSql: string, failure: StagedZeekFile['parseFailure']): string {
-  if (!failure) return reasonSql;
-  return `CASE WHEN ${failure.condition} THEN '${failure.reason}' ELSE ${reasonSql} END`;
 }
 
 function targetTable(kind: ZeekLogKind): string {
@@ -85,7 +65,7 @@ function targetTable(kind: ZeekLogKind): string {
   return kind === 'ssl' ? 'zeek_ssl' : 'zeek_http';
 }
 
-function targetSelect(staged: StagedZeekFile, file: string): string {
-  if (staged.kind === 'conn') return connEventSelectSql(staged.field, file, 'line_no', staged.formatId);
-  return staged.kind === 'ssl' ? sslSelectSql(staged.field) : httpSelectSql(staged.field);
+function targetSelect(kind: ZeekLogKind, formatId: string, file: string): string {
+  if (kind === 'conn') return connEventSelectSql(projectedField, file, 'line_no', formatId);
+  return kind === 'ssl' ? sslSelectSql(projectedField) : httpSelectSql(projectedField);
 }

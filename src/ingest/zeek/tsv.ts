@@ -97,7 +97,12 @@ export const zeekTsvFormat: InputFormat = {
       stageSql,
       field,
       fieldCountCheck: `len(f) <> ${header.fields.length}`,
-      parseFailure: { condition: "coalesce(trim(line), '') = ''", reason: 'blank line' },
+      // trim() runs only on lines with the wrong field count: on every line it made loading a 1M-line conn.log
+      // about three times slower.
+      parseFailure: {
+        condition: `line IS NULL OR (len(f) <> ${header.fields.length} AND trim(line) = '')`,
+        reason: 'blank line',
+      },
     });
   },
 };

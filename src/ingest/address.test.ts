@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { DuckDbStore, sqlString } from '../../store/duckdb.js';
+import { DuckDbStore, sqlString } from '../store/duckdb.js';
 import { isIpAddressText, portSql, validIpAddressSql } from './address.js';
 
 let store: DuckDbStore;
