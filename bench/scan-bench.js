@@ -45,6 +45,7 @@ async function generate(path, count) {
   const beaconEvents = Math.floor(count * 0.02);
   let buffer = [];
   const flush = async () => {
+    if (buffer.length === 0) return;
     if (!out.write(`${buffer.join('\n')}\n`)) await new Promise((resolve) => out.once('drain', resolve));
     buffer = [];
   };

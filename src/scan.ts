@@ -12,8 +12,8 @@ import {
   type FindingById,
 } from './detect/registry.js';
 import { assignDirections } from './ingest/finalize.js';
-import { importFiles } from './ingest/import.js';
-import type { FileOutcome, IngestSummary } from './ingest/report.js';
+import { importFiles, type ImportProgress } from './ingest/import.js';
+import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
 import { DuckDbStore } from './store/duckdb.js';
 
@@ -30,7 +30,10 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** CIDRs counted as local; defaults to DEFAULT_LOCAL_NETWORKS. */
   localNetworks?: readonly string[];
   strict?: boolean;
-  onFile?: (done: number, total: number, outcome: FileOutcome) => void;
+  /** Called after each file and a few times a second while one loads. */
+  onProgress?: (progress: ImportProgress) => void;
+  /** Called when the scan moves on to a stage that has no progress of its own, such as scoring. */
+  onStage?: (stage: string) => void;
 }
 
 export interface ScanResult<D extends DetectorId = DetectorId> {
@@ -61,7 +64,8 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
       const report = await importFiles(store, paths, {
         localNetworks,
         strict: options.strict ?? false,
-        ...(options.onFile ? { onFile: options.onFile } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.onStage ? { onStage: options.onStage } : {}),
       });
       ingest = report.summary();
     } else if (options.localNetworks !== undefined) {
@@ -71,6 +75,7 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
 
     const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
     const events = counted?.events ?? 0;
+    options.onStage?.(`running ${detectorId}`);
     const now = options.now ?? (await newestEventTime(store));
     const detector = DETECTORS[detectorId] as (typeof DETECTORS)[D];
     const detectorOptions = { ...DEFAULT_DETECTOR_OPTIONS[detectorId], ...options.detectorOptions };
@@ -97,7 +102,7 @@ export interface ImportResult {
 export async function importIntoDatabase(
   db: string,
   paths: readonly string[],
-  options: Pick<ScanOptions, 'localNetworks' | 'strict' | 'onFile'> = {},
+  options: Pick<ScanOptions, 'localNetworks' | 'strict' | 'onProgress' | 'onStage'> = {},
 ): Promise<ImportResult> {
   const started = performance.now();
   const store = await DuckDbStore.open(db);
@@ -105,7 +110,8 @@ export async function importIntoDatabase(
     const report = await importFiles(store, paths, {
       localNetworks: new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS),
       strict: options.strict ?? false,
-      ...(options.onFile ? { onFile: options.onFile } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onStage ? { onStage: options.onStage } : {}),
     });
     const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
     return { ingest: report.summary(), events: counted?.events ?? 0, elapsedMs: performance.now() - started };

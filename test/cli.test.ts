@@ -177,7 +177,7 @@ describe('beaconhunt CLI', () => {
     const strict = await beaconhunt('scan', log, '--strict');
 
     expect(lenient.code).toBe(0);
-    expect(lenient.stderr).toContain('1 lines skipped');
+    expect(lenient.stderr).toContain('1 line skipped');
     expect(lenient.stderr).toContain(`${log}:5`);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain(`${log}:5: wrong field count`);

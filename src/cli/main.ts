@@ -169,7 +169,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     detector: flags.detector,
     detectorOptions: detectorOptions(flags),
     strict: flags.strict ?? false,
-    onFile: progress.update,
+    onProgress: progress.update,
+    onStage: progress.stage,
     ...(flags.db !== undefined ? { db: flags.db } : {}),
     ...(flags.now !== undefined ? { now: flags.now } : {}),
     ...(localNetworks !== undefined ? { localNetworks } : {}),
@@ -238,7 +239,8 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
   try {
     result = await importIntoDatabase(flags.db, paths, {
       strict: flags.strict ?? false,
-      onFile: progress.update,
+      onProgress: progress.update,
+      onStage: progress.stage,
       ...(localNetworks !== undefined ? { localNetworks } : {}),
     });
   } finally {

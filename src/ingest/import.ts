@@ -17,9 +17,23 @@ export interface ImportOptions {
   localNetworks?: LocalNetworks;
   /** Fail on the first skipped line or unusable file instead of counting it. */
   strict?: boolean;
-  /** Called after each file, for progress display. */
-  onFile?: (done: number, total: number, outcome: FileOutcome) => void;
+  /** Called after each file and a few times a second while one loads, for progress display. */
+  onProgress?: (progress: ImportProgress) => void;
+  /** Called when the import moves on to a stage that has no progress of its own. */
+  onStage?: (stage: string) => void;
 }
+
+export interface ImportProgress {
+  filesDone: number;
+  filesTotal: number;
+  /** The file being loaded, or null between files. */
+  currentFile: string | null;
+  /** How far the current file's load has got, from 0 to 1, as estimated by the engine. */
+  currentFraction: number;
+}
+
+/** Milliseconds between progress reports while one file loads. */
+const PROGRESS_INTERVAL_MS = 250;
 
 export async function importFiles(
   store: DuckDbStore,
@@ -36,11 +50,25 @@ export async function importFiles(
   }
 
   for (const [index, file] of files.entries()) {
-    const outcome = await importOne(store, file, report, localNetworks, options.strict ?? false);
-    report.addFile(outcome);
-    options.onFile?.(index + 1, files.length, outcome);
+    const emit = (fraction: number, current: string | null, done: number) =>
+      options.onProgress?.({
+        filesDone: done,
+        filesTotal: files.length,
+        currentFile: current,
+        currentFraction: fraction,
+      });
+    const timer = options.onProgress
+      ? setInterval(() => emit(store.queryProgress() ?? 0, file.path, index), PROGRESS_INTERVAL_MS)
+      : null;
+    try {
+      report.addFile(await importOne(store, file, report, localNetworks, options.strict ?? false));
+    } finally {
+      if (timer !== null) clearInterval(timer);
+    }
+    emit(0, null, index + 1);
   }
 
+  options.onStage?.('joining and deduplicating');
   report.duplicatesDropped += await dropDuplicateEvents(store);
   await joinZeekProtocolLogs(store);
   await assignDirections(store, localNetworks);

@@ -9,13 +9,13 @@ const LISTED_IGNORED_FILES = 5;
 
 export function renderSummary(ingest: IngestSummary | null, events: number, elapsedMs: number): string {
   const seconds = (elapsedMs / 1000).toFixed(1);
-  if (ingest === null) return `beaconhunt: ${count(events)} events in the saved dataset, ${seconds} s\n`;
+  if (ingest === null) return `beaconhunt: ${plural(events, 'event')} in the saved dataset, ${seconds} s\n`;
 
   const loaded = ingest.files.filter((file) => file.status === 'loaded').length;
   const ignored = ingest.files.filter((file) => file.status !== 'loaded');
   const lines = [
-    `beaconhunt: ${count(ingest.files.length)} files (${count(loaded)} loaded, ${count(ignored.length)} ignored), ` +
-      `${count(ingest.eventsRead)} events read, ${count(ingest.linesSkipped)} lines skipped, ${seconds} s`,
+    `beaconhunt: ${plural(ingest.files.length, 'file')} (${count(loaded)} loaded, ${count(ignored.length)} ignored), ` +
+      `${plural(ingest.eventsRead, 'event')} read, ${plural(ingest.linesSkipped, 'line')} skipped, ${seconds} s`,
   ];
 
   if (ingest.duplicatesDropped > 0) {
@@ -48,11 +48,17 @@ export function renderSummary(ingest: IngestSummary | null, events: number, elap
   for (const [reason, total] of Object.entries(ingest.skippedByReason)) {
     const samples = ingest.samples.filter((sample) => sample.reason === reason);
     const where = samples.map((sample) => `${sample.file}:${sample.line}`).join(', ');
-    lines.push(`  skipped ${count(total)} lines: ${reason} (${where}${total > samples.length ? ', …' : ''})`);
+    lines.push(
+      `  skipped ${plural(total, 'line')}: ${reason} (${where}${total > samples.length ? ', …' : ''})`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 function count(value: number): string {
   return value.toLocaleString('en-US');
+}
+
+function plural(value: number, noun: string): string {
+  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
 }

@@ -27,6 +27,10 @@ export class DuckDbStore implements Store {
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     const store = new DuckDbStore(instance, connection, path);
+    // Track query progress for progress bars without DuckDB printing its own bar.
+    await store.run('SET enable_progress_bar = true');
+    await store.run('SET enable_progress_bar_print = false');
+    await store.run('SET progress_bar_time = 0');
     await store.run(createEventsTableSql());
     await store.run(CREATE_REJECTS_TABLE_SQL);
     await store.run(CREATE_FILES_TABLE_SQL);
@@ -36,6 +40,12 @@ export class DuckDbStore implements Store {
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     const result = await this.connection.run(sql, params as DuckDBValue[]);
     return result.rowsChanged;
+  }
+
+  /** Returns the running query's progress from 0 to 1, or null when DuckDB has no estimate. */
+  queryProgress(): number | null {
+    const percentage = this.connection.progress.percentage;
+    return percentage >= 0 ? Math.min(1, percentage / 100) : null;
   }
 
   async all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
