@@ -278,7 +278,7 @@ describe('importFiles strict mode', () => {
 });
 
 describe('importFiles into a kept dataset', () => {
-  test('grown file counts its rejects once', async () => {
+  test('grown file replaces its earlier read', async () => {
     const folder = await tempFolder();
     const path = join(folder, 'conn.log');
     const original = await readFile(fixture('conn-malformed.log'), 'utf8');
@@ -293,7 +293,8 @@ describe('importFiles into a kept dataset', () => {
     expect(summary.linesSkipped).toBe(7);
     expect(summary.files[0]?.skipped).toBe(7);
     expect(summary.samples.filter((sample) => sample.line === 10)).toHaveLength(1);
-    expect(summary.duplicatesDropped).toBe(2);
+    // The earlier read's events are deleted before the reload, so nothing is left to deduplicate.
+    expect(summary.duplicatesDropped).toBe(0);
     const [events] = await store.all<{ count: number }>('SELECT count(*) AS count FROM events');
     expect(events?.count).toBe(3);
   });
@@ -390,5 +391,35 @@ describe('importFiles event direction', () => {
     expect(directions.get('CV4Out')).toBe('R2R');
     expect(directions.get('CV6LinkLocal')).toBe('L2R');
     expect(directions.get('CV6Out')).toBe('R2R');
+  });
+});
+
+describe('importFiles transactions and names', () => {
+  test('failed strict import leaves the dataset unchanged', async () => {
+    const folder = await tempFolder();
+    const good = join(folder, 'good.log');
+    const bad = join(folder, 'bad.log');
+    await copyFile(fixture('conn-reordered.log'), good);
+    await copyFile(fixture('conn-malformed.log'), bad);
+    const store = await openStore();
+
+    await expect(importFiles(store, [good, bad], { strict: true })).rejects.toBeInstanceOf(StrictModeError);
+    const [events] = await store.all<{ count: number }>('SELECT count(*) AS count FROM events');
+    const [files] = await store.all<{ count: number }>('SELECT count(*) AS count FROM files');
+
+    expect(events?.count).toBe(0);
+    expect(files?.count).toBe(0);
+  });
+
+  test('glob characters in a file name are literal', async () => {
+    const folder = await tempFolder();
+    await copyFile(fixture('conn-reordered.log'), join(folder, 'conn[1].log'));
+    await copyFile(fixture('conn-malformed.log'), join(folder, 'conn1.log'));
+
+    const { summary } = await importPaths([join(folder, 'conn[1].log')]);
+
+    expect(summary.files).toHaveLength(1);
+    expect(summary.eventsRead).toBe(3);
+    expect(summary.linesSkipped).toBe(0);
   });
 });

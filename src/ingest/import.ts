@@ -5,12 +5,13 @@
 import { InputError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
-import { FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
+import { EVENTS_TABLE, FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
 import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './finalize.js';
 import { collectInputFiles, type InputFile } from './files.js';
 import { detectFormat, INPUT_FORMATS } from './formats.js';
 import { verifyGzip } from './gzip.js';
 import { IngestReport, type FileOutcome } from './report.js';
+import { duckDbReadablePath } from './readable-path.js';
 import { sniffFile } from './sniff.js';
 
 export interface ImportOptions {
@@ -49,6 +50,30 @@ export async function importFiles(
     );
   }
 
+  // One transaction for the whole import, so that a failure (such as a skipped line under --strict)
+  // leaves a saved dataset as it was.
+  await store.run('BEGIN TRANSACTION');
+  try {
+    await importEach(store, files, report, localNetworks, options);
+    options.onStage?.('joining and deduplicating');
+    report.duplicatesDropped += await dropDuplicateEvents(store);
+    await joinZeekProtocolLogs(store);
+    await assignDirections(store, localNetworks);
+    await store.run('COMMIT');
+  } catch (error) {
+    await store.run('ROLLBACK');
+    throw error;
+  }
+  return report;
+}
+
+async function importEach(
+  store: DuckDbStore,
+  files: readonly InputFile[],
+  report: IngestReport,
+  localNetworks: LocalNetworks,
+  options: ImportOptions,
+): Promise<void> {
   for (const [index, file] of files.entries()) {
     const emit = (fraction: number, current: string | null, done: number) =>
       options.onProgress?.({
@@ -67,12 +92,6 @@ export async function importFiles(
     }
     emit(0, null, index + 1);
   }
-
-  options.onStage?.('joining and deduplicating');
-  report.duplicatesDropped += await dropDuplicateEvents(store);
-  await joinZeekProtocolLogs(store);
-  await assignDirections(store, localNetworks);
-  return report;
 }
 
 async function importOne(
@@ -140,13 +159,17 @@ async function importOne(
   }
 
   // A file imported again (a log that grew since it was added to this dataset) is read from its first
-  // line. Loaders count every reject stored for the path, so the rejects of the earlier read are deleted.
-  await store.run(`DELETE FROM ${REJECTS_TABLE} WHERE sourcefile = ?`, [file.path]);
+  // line, so what the earlier read stored for the path is replaced rather than added to.
+  await forgetFile(store, file.path);
   const integrity = sample.compression === 'gzip' ? verifyGzip(file.path) : Promise.resolve(null);
+  const readable = await duckDbReadablePath(file.path);
+  sample.readPath = readable.path;
   let result;
   try {
     result = await format.load({ store, sample, report, localNetworks });
   } catch (error) {
+    // A load that failed part-way may have inserted some of the file's events.
+    await forgetFile(store, file.path);
     if (error instanceof InputError) {
       // Under --strict the cut-off last line of a truncated gzip can fail first, so name the truncation.
       const damage = await integrity;
@@ -156,6 +179,8 @@ async function importOne(
     return failOrIgnore(
       new InputError(`${file.path}: could not be read as ${format.id}: ${firstLineOf(error)}`, file.path),
     );
+  } finally {
+    await readable.dispose();
   }
   const damage = await integrity;
   const outcome: FileOutcome = { path: file.path, format: format.id, ...result };
@@ -185,6 +210,13 @@ function truncatedGzipMessage(path: string, damage: string, events: number | nul
       ? 'copy the file again, or drop --strict to load the events before the damage'
       : `the ${events} events before the damage were loaded, copy the file again for the rest`;
   return `${path}: gzip data is truncated or corrupt (${damage}); ${next}`;
+}
+
+/** Deletes what an earlier read of `path` stored: its events, skipped lines and catalogue entry. */
+async function forgetFile(store: DuckDbStore, path: string): Promise<void> {
+  await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE sourcefile = ?`, [path]);
+  await store.run(`DELETE FROM ${REJECTS_TABLE} WHERE sourcefile = ?`, [path]);
+  await store.run(`DELETE FROM ${FILES_TABLE} WHERE path = ?`, [path]);
 }
 
 function firstLineOf(error: unknown): string {

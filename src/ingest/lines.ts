@@ -32,7 +32,7 @@ export function linesTableSql(sample: FileSample): string {
     `max_line_size=${MAX_LINE_BYTES}`,
     `compression='${sample.compression === 'gzip' ? 'gzip' : 'none'}'`,
   ].join(', ');
-  return `(SELECT row_number() OVER () AS line_no, line FROM read_csv(${sqlString(sample.path)}, ${options}))`;
+  return `(SELECT row_number() OVER () AS line_no, line FROM read_csv(${sqlString(sample.readPath)}, ${options}))`;
 }
 
 /** Characters of a rejected line kept as its excerpt. */

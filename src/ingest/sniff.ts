@@ -14,7 +14,10 @@ const SAMPLE_BYTES = 64 * 1024;
 export type Compression = 'none' | 'gzip';
 
 export interface FileSample {
+  /** The file as the user named it, recorded as each event's sourcefile. */
   path: string;
+  /** The path DuckDB's readers are given: `path`, or a link to it when `path` contains glob characters. */
+  readPath: string;
   bytes: number;
   compression: Compression;
   /** The first SAMPLE_BYTES of content as UTF-8. It may end inside a line when the file is longer. */
@@ -46,7 +49,7 @@ export async function sniffFile(path: string): Promise<FileSample> {
   const lines = text.split(/\r?\n/);
   // The sample may end mid-line; drop the partial last line unless the whole file fit.
   if (head.length >= SAMPLE_BYTES && lines.length > 1) lines.pop();
-  return { path, bytes: info.size, compression, text, lines };
+  return { path, readPath: path, bytes: info.size, compression, text, lines };
 }
 
 async function readRawBytes(path: string, count: number): Promise<Buffer> {

@@ -40,7 +40,7 @@ export const qradarJsonFormat: InputFormat = {
   async load(context: LoadContext): Promise<LoadResult> {
     const { store, sample } = context;
     const compression = sample.compression === 'gzip' ? 'gzip' : 'uncompressed';
-    const reader = `read_json(${sqlString(sample.path)},
+    const reader = `read_json(${sqlString(sample.readPath)},
         columns={'events': 'JSON[]', 'flows': 'JSON[]'},
         maximum_object_size=${MAX_JSON_OBJECT_BYTES}, compression='${compression}')`;
     // One result page is one JSON object, so the whole array is parsed as a single value before unnest.
