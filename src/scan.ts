@@ -2,7 +2,9 @@
  * The library entry point behind `beaconhunt scan`: import files into a store (or open a saved one), run
  * one detector over a window ending at `now`, and return the findings with the import summary.
  */
-import { UsageError } from './errors.js';
+import { existsSync } from 'node:fs';
+
+import { InputError, UsageError } from './errors.js';
 import { newestEventTime } from './detect/detector.js';
 import {
   DEFAULT_DETECTOR_OPTIONS,
@@ -56,6 +58,12 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
     throw new UsageError('nothing to scan: give log files or folders, or --db with a saved dataset');
   }
   const localNetworks = new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS);
+  if (paths.length === 0 && options.db !== undefined && !existsSync(options.db)) {
+    throw new InputError(
+      `${options.db}: no such dataset; create it with \`beaconhunt import FILES --db ${options.db}\`, or check the path`,
+      options.db,
+    );
+  }
 
   const store = await DuckDbStore.open(options.db ?? ':memory:');
   try {
@@ -68,25 +76,32 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
         ...(options.onStage ? { onStage: options.onStage } : {}),
       });
       ingest = report.summary();
-    } else if (options.localNetworks !== undefined) {
-      // A saved dataset carries directions computed at import time; new local networks replace them.
-      await assignDirections(store, localNetworks, true);
     }
 
-    const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
-    const events = counted?.events ?? 0;
-    options.onStage?.(`running ${detectorId}`);
-    const now = options.now ?? (await newestEventTime(store));
-    const detector = DETECTORS[detectorId] as (typeof DETECTORS)[D];
-    const detectorOptions = { ...DEFAULT_DETECTOR_OPTIONS[detectorId], ...options.detectorOptions };
-    const findings =
-      now === null
-        ? []
-        : ((await (detector.run as (context: unknown, options: unknown) => Promise<unknown[]>)(
-            { store, now },
-            detectorOptions,
-          )) as FindingById[D][]);
-    return { detector: detectorId, findings, ingest, events, now, elapsedMs: performance.now() - started };
+    // The analysis changes nothing in a saved dataset: it runs in a transaction that is rolled back,
+    // so directions recomputed for --local-net last only for this scan.
+    await store.run('BEGIN TRANSACTION');
+    try {
+      if (paths.length === 0 && options.localNetworks !== undefined) {
+        await assignDirections(store, localNetworks, true);
+      }
+      const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
+      const events = counted?.events ?? 0;
+      options.onStage?.(`running ${detectorId}`);
+      const now = options.now ?? (await newestEventTime(store));
+      const detector = DETECTORS[detectorId] as (typeof DETECTORS)[D];
+      const detectorOptions = { ...DEFAULT_DETECTOR_OPTIONS[detectorId], ...options.detectorOptions };
+      const findings =
+        now === null
+          ? []
+          : ((await (detector.run as (context: unknown, options: unknown) => Promise<unknown[]>)(
+              { store, now },
+              detectorOptions,
+            )) as FindingById[D][]);
+      return { detector: detectorId, findings, ingest, events, now, elapsedMs: performance.now() - started };
+    } finally {
+      await store.run('ROLLBACK');
+    }
   } finally {
     await store.close();
   }

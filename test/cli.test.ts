@@ -3,7 +3,7 @@
  * exit code. `npm test` builds dist/ first.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -208,6 +208,52 @@ describe('beaconhunt CLI', () => {
       'AvgIntervalMs',
     ]);
     expect(rows[0]!.userName).toBe('CORP\\jdoe');
+  });
+
+  test('scan --db of a missing dataset exits 1', async () => {
+    const outcome = await beaconhunt('scan', '--db', join(workdir, 'never-imported.duckdb'));
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('no such dataset; create it with `beaconhunt import FILES --db');
+  });
+
+  test('scan --db with --local-net leaves the dataset unchanged', async () => {
+    const db = join(workdir, 'directions.duckdb');
+    await beaconhunt('import', SAMPLE_ZEEK, '--db', db);
+    const rule = (...extra: string[]) =>
+      beaconhunt('scan', '--db', db, '--detector', 'qradar-t1071', '--json', ...extra);
+
+    const before = JSON.parse((await rule()).stdout) as unknown[];
+    // With only one host local, the other sources' traffic is no longer outbound.
+    const narrowed = JSON.parse((await rule('--local-net', '10.20.1.15/32')).stdout) as unknown[];
+    const after = JSON.parse((await rule()).stdout) as unknown[];
+
+    expect(narrowed.length).toBeLessThan(before.length);
+    expect(after).toEqual(before);
+  });
+
+  test('--window 0s exits 1', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--window', '0s');
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('--window must be longer than zero');
+  });
+
+  test('--csv with no findings still writes the header', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--csv', '--now', '2020-01-01');
+
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toMatch(/^rank,score,key,sourceip,/);
+    expect(outcome.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('--version prints the package version', async () => {
+    const outcome = await beaconhunt('--version');
+    const manifest = JSON.parse(await readFile(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+
+    expect(outcome.stdout.trim()).toBe(manifest.version);
   });
 
   test('--now before every event finds nothing', async () => {

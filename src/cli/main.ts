@@ -2,10 +2,13 @@
  * The `beaconhunt` command. A thin layer over the library: it parses flags, calls scan or
  * importIntoDatabase, and writes findings to stdout and the summary to stderr.
  */
+import { readFileSync } from 'node:fs';
+
 import { Command, CommanderError, Option } from 'commander';
 
 import { loadConfig } from '../config.js';
-import { DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
+import type { Detector } from '../detect/detector.js';
+import { DEFAULT_DETECTOR_OPTIONS, DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE_OR_INPUT, InputError, UsageError } from '../errors.js';
 import { renderMachine, type MachineFormat } from '../report/machine.js';
 import { renderSummary } from '../report/summary.js';
@@ -20,8 +23,9 @@ const DEFAULT_TABLE_ROWS = 25;
 const EXIT_CODES_HELP = `
 Exit codes:
   0  the command ran (with or without findings)
-  1  bad usage or unreadable input: a wrong flag, a missing file, an empty, binary or
-     unrecognised file named on the command line, or any skipped line under --strict
+  1  bad usage or unreadable input: a wrong flag, a missing or unreadable file, an empty,
+     binary or unrecognised file named on the command line, a dataset that cannot be opened,
+     or any skipped line or unusable file under --strict
   2  internal error: a bug in beaconhunt; please report it with the message`;
 
 interface ScanFlags {
@@ -56,10 +60,18 @@ interface ImportFlags {
   progress: boolean;
 }
 
+/** Reads the version from the package.json that ships beside dist/, wherever the package is installed. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('beaconhunt')
     .description('Find command-and-control beaconing (MITRE ATT&CK T1071) in network logs.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .configureOutput({ outputError: (text, write) => write(`beaconhunt: ${text}`) })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
@@ -182,21 +194,12 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     progress.stop();
   }
 
-  const detector = DETECTORS[flags.detector] as unknown as {
-    flatten: (finding: object) => Record<string, string | number | boolean | null>;
-    tableColumns: readonly { header: string; value: (finding: object) => string; align?: 'left' | 'right' }[];
-  };
-  const machine: MachineFormat | null = flags.json
-    ? 'json'
-    : flags.ndjson
-      ? 'ndjson'
-      : flags.csv
-        ? 'csv'
-        : null;
+  const detector = DETECTORS[flags.detector] as unknown as Detector<unknown, object>;
+  const machine = machineFormat(flags);
   const findings = result.findings as object[];
   if (machine !== null) {
     const limited = flags.top ? findings.slice(0, flags.top) : findings;
-    process.stdout.write(renderMachine(machine, limited, detector.flatten));
+    process.stdout.write(renderMachine(machine, limited, detector.flatten, detector.csvColumns));
   } else {
     const rows = flags.top === 0 ? findings.length : (flags.top ?? DEFAULT_TABLE_ROWS);
     if (findings.length === 0) {
@@ -204,11 +207,21 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     } else {
       process.stdout.write(`${renderTable(findings.slice(0, rows), detector.tableColumns)}\n`);
       if (findings.length > rows) {
-        process.stdout.write(`${findings.length - rows} more findings; use --top 0 to show all, or --json\n`);
+        const more = findings.length - rows;
+        process.stdout.write(
+          `${more} more finding${more === 1 ? '' : 's'}; use --top 0 to show all, or --json\n`,
+        );
       }
     }
   }
   if (!flags.quiet) process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+}
+
+function machineFormat(flags: ScanFlags): MachineFormat | null {
+  if (flags.json) return 'json';
+  if (flags.ndjson) return 'ndjson';
+  if (flags.csv) return 'csv';
+  return null;
 }
 
 function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
@@ -222,6 +235,14 @@ function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
   }
   if (flags.window !== undefined && !Number.isFinite(flags.window)) {
     throw new UsageError('qradar-t1071 needs a finite --window such as 24h; "all" applies to beacon only');
+  }
+  const defaults = DEFAULT_DETECTOR_OPTIONS['qradar-t1071'];
+  const minInterval = flags.minInterval ?? defaults.minIntervalMs;
+  const maxInterval = flags.maxInterval ?? defaults.maxIntervalMs;
+  if (minInterval > maxInterval) {
+    throw new UsageError(
+      `--min-interval ${minInterval} is above --max-interval ${maxInterval}; make the minimum the smaller value`,
+    );
   }
   return {
     ...(flags.window !== undefined ? { windowMs: flags.window } : {}),

@@ -36,18 +36,26 @@ export function parsePortList(text: string): number[] {
 
 export function parseWindow(text: string): number {
   if (text === 'all') return Number.POSITIVE_INFINITY;
+  let ms: number;
   try {
-    return parseDuration(text);
+    ms = parseDuration(text);
   } catch (error) {
     throw new InvalidArgumentError(`${(error as Error).message}, or "all"`);
   }
+  if (ms === 0) throw new InvalidArgumentError(`--window must be longer than zero, got "${text}"`);
+  return ms;
 }
 
 /** Accepts epoch milliseconds or an ISO 8601 date-time; a date-time without a zone is read as UTC. */
 export function parseTime(text: string): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
-  const value = Date.parse(hasZone || !text.includes('T') ? text : `${text}Z`);
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Accept "2024-04-21 12:00:00" as well as the T form, and read a time without a zone as UTC.
+  const isoLike = trimmed.replace(/^(\d{4}-\d{2}-\d{2})[ T]/, '$1T');
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(isoLike);
+  const isDateTime = /^\d{4}-\d{2}-\d{2}T/.test(isoLike);
+  const isDate = /^\d{4}-\d{2}-\d{2}$/.test(isoLike);
+  const value = isDateTime || isDate ? Date.parse(hasZone || isDate ? isoLike : `${isoLike}Z`) : Number.NaN;
   if (Number.isNaN(value)) {
     throw new InvalidArgumentError(
       `--now takes epoch milliseconds or an ISO 8601 time such as 2024-04-21T12:00:00Z, got "${text}"`,

@@ -24,8 +24,10 @@ export interface Detector<Options, F extends object> {
   readonly id: string;
   readonly description: string;
   run(context: DetectorContext, options: Options): Promise<F[]>;
-  /** Flattens a finding for CSV; the keys, in order, are the CSV header. */
+  /** Flattens a finding for CSV; the keys are those of `csvColumns`. */
   flatten(finding: F): Record<string, FlatValue>;
+  /** The CSV header, in order; written even when there are no findings. */
+  readonly csvColumns: readonly string[];
   /** Columns of the terminal table. */
   readonly tableColumns: readonly TableColumn<F>[];
 }

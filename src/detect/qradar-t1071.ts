@@ -258,5 +258,15 @@ export const qradarT1071Detector: Detector<QradarT1071Options, QradarT1071Findin
     LastSeenEpochMs: finding.LastSeenEpochMs,
     AvgIntervalMs: finding.AvgIntervalMs,
   }),
+  csvColumns: [
+    'sourceip',
+    'destinationip',
+    'destinationport',
+    'userName',
+    'ConnectionCount',
+    'FirstSeenEpochMs',
+    'LastSeenEpochMs',
+    'AvgIntervalMs',
+  ],
   tableColumns: TABLE_COLUMNS,
 };

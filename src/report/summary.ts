@@ -40,9 +40,16 @@ export function renderSummary(ingest: IngestSummary | null, events: number, elap
   if (otherIgnored.length > LISTED_IGNORED_FILES) {
     lines.push(`  ignored: ${otherIgnored.length - LISTED_IGNORED_FILES} more files`);
   }
-  for (const file of ingest.files) {
-    if (file.status === 'loaded' && file.message?.includes('truncated'))
-      lines.push(`  warning: ${file.message}`);
+  const notes = ingest.files.filter(
+    (file) => file.status === 'loaded' && file.message !== undefined && !isJoinNote(file.message),
+  );
+  for (const file of notes.slice(0, LISTED_IGNORED_FILES)) {
+    const message = file.message ?? '';
+    const prefix = message.includes('truncated') ? 'warning' : 'note';
+    lines.push(`  ${prefix}: ${message.startsWith(file.path) ? message : `${file.path}: ${message}`}`);
+  }
+  if (notes.length > LISTED_IGNORED_FILES) {
+    lines.push(`  ${notes.length - LISTED_IGNORED_FILES} more notes on loaded files`);
   }
 
   for (const [reason, total] of Object.entries(ingest.skippedByReason)) {
@@ -61,4 +68,9 @@ function count(value: number): string {
 
 function plural(value: number, noun: string): string {
   return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
+}
+
+/** Zeek ssl.log and http.log files report how many records wait to be joined; that is not news. */
+function isJoinNote(message: string): boolean {
+  return /^\d+ (ssl|http) records to join by uid$/.test(message);
 }

@@ -15,7 +15,9 @@ export function renderTable<F>(
   columns: readonly TableColumn<F>[],
   width = process.stdout.columns ?? DEFAULT_WIDTH,
 ): string {
-  const cells = findings.map((finding) => columns.map((column) => column.value(finding)));
+  const cells = findings.map((finding) =>
+    columns.map((column) => escapeControlCharacters(column.value(finding))),
+  );
   const natural = columns.map((column, index) =>
     Math.max(column.header.length, ...cells.map((row) => (row[index] ?? '').length)),
   );
@@ -34,4 +36,17 @@ export function renderTable<F>(
   });
   for (const row of cells) table.push(row);
   return table.toString();
+}
+
+/**
+ * Replaces control characters with visible escapes (`\x1b`). Server names, URIs and user agents come
+ * from the network, so an attacker could otherwise send ANSI sequences that recolour or retitle the
+ * analyst's terminal.
+ */
+export function escapeControlCharacters(text: string): string {
+  // C0 controls, DEL and C1 controls; tab and newline too, because they would break the table's layout.
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
+    return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
+import { InputError } from '../errors.js';
 import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
 import {
   CREATE_FILES_TABLE_SQL,
@@ -24,7 +25,17 @@ export class DuckDbStore implements Store {
 
   /** Opens a store; `path` is a database file, or ':memory:' for a dataset that lives only in this run. */
   static async open(path = ':memory:'): Promise<DuckDbStore> {
-    const instance = await DuckDBInstance.create(path);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      throw new InputError(
+        `${path}: cannot open the dataset (${reason}); check that it is a DuckDB file, that the folder is ` +
+          'writable and that no other beaconhunt run has it open',
+        path,
+      );
+    }
     const connection = await instance.connect();
     const store = new DuckDbStore(instance, connection, path);
     // Track query progress for progress bars without DuckDB printing its own bar.

@@ -22,6 +22,11 @@ export interface CandidateSeries {
   internal: boolean;
   times: number[];
   sizes: number[];
+  /** Up to MAX_LISTED_VALUES distinct values of each, as evidence for a person to judge. */
+  uris: string[];
+  userAgents: string[];
+  processes: string[];
+  usernames: string[];
 }
 
 export interface CandidateQuery {
@@ -33,6 +38,7 @@ export interface CandidateQuery {
 }
 
 const MAX_LISTED_DESTINATIONS = 5;
+const MAX_LISTED_VALUES = 3;
 
 /**
  * Zeek states in which no session was established: S0 (no reply), REJ (refused), RSTOS0 and RSTRH
@@ -95,8 +101,16 @@ function candidateSql(key: BeaconKeyKind, query: CandidateQuery): string {
       count(*) FILTER (WHERE scoped.connstate IN (${failedList})) AS failed,
       bool_and(scoped.eventdirection = 'L2L') AS internal,
       list(DISTINCT scoped.starttime ORDER BY scoped.starttime) AS times,
+      ${listedValuesSql('uri', 'uris')},
+      ${listedValuesSql('useragent', 'userAgents')},
+      ${listedValuesSql('processimage', 'processes')},
+      ${listedValuesSql('username', 'usernames')},
       list(scoped.sourcebytes ORDER BY scoped.starttime) FILTER (WHERE scoped.sourcebytes IS NOT NULL) AS sizes
     FROM scoped JOIN qualified ON ${joinOn}
     GROUP BY ${groupBy}
     HAVING count(DISTINCT scoped.starttime) >= ${minimum}`;
+}
+
+function listedValuesSql(column: string, alias: string): string {
+  return `coalesce(list(DISTINCT scoped.${column}) FILTER (WHERE scoped.${column} IS NOT NULL), [])[1:${MAX_LISTED_VALUES}] AS ${alias}`;
 }

@@ -60,12 +60,66 @@ export interface BeaconFinding {
   lastSeen: string;
   firstSeenEpochMs: number;
   lastSeenEpochMs: number;
+  /** Distinct HTTP URIs, user agents, process images and user names of the series (first three each). */
+  uris: string[];
+  userAgents: string[];
+  processes: string[];
+  usernames: string[];
   periodicity: number;
   support: number;
   measures: SeriesMeasures;
   parts: ScoreParts;
   why: string[];
 }
+
+/** CSV columns of a beacon finding, in order. */
+const BEACON_CSV_COLUMNS = [
+  'rank',
+  'score',
+  'key',
+  'sourceip',
+  'destinationip',
+  'destinationport',
+  'servername',
+  'destinations',
+  'destinationCount',
+  'protocol',
+  'internal',
+  'connections',
+  'firstSeen',
+  'lastSeen',
+  'firstSeenEpochMs',
+  'lastSeenEpochMs',
+  'periodSeconds',
+  'jitterSeconds',
+  'gapMedianSeconds',
+  'gapMadSeconds',
+  'gapQ1Seconds',
+  'gapQ3Seconds',
+  'bowleySkew',
+  'onBeatFraction',
+  'missedBeatFraction',
+  'sizeMedianBytes',
+  'sizeMadBytes',
+  'failedFraction',
+  'spanSeconds',
+  'periodicity',
+  'support',
+  'part_regularity',
+  'part_onBeat',
+  'part_skew',
+  'part_size',
+  'part_coverage',
+  'part_continuity',
+  'part_evidence',
+  'part_established',
+  'part_protocol',
+  'uris',
+  'userAgents',
+  'processes',
+  'usernames',
+  'why',
+] as const;
 
 export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
   id: 'beacon',
@@ -91,44 +145,8 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
     return findings;
   },
 
-  flatten(finding: BeaconFinding): Record<string, FlatValue> {
-    return {
-      rank: finding.rank,
-      score: round(finding.score, 3),
-      key: finding.key,
-      sourceip: finding.sourceip,
-      destinationip: finding.destinationip,
-      destinationport: finding.destinationport,
-      servername: finding.servername,
-      destinations: finding.destinations.join(' '),
-      protocol: finding.protocol,
-      internal: finding.internal,
-      connections: finding.connections,
-      firstSeen: finding.firstSeen,
-      lastSeen: finding.lastSeen,
-      periodSeconds: round(finding.measures.periodSeconds, 3),
-      jitterSeconds: round(finding.measures.jitterSeconds, 3),
-      gapMedianSeconds: round(finding.measures.gapMedianSeconds, 3),
-      gapMadSeconds: round(finding.measures.gapMadSeconds, 3),
-      gapQ1Seconds: round(finding.measures.gapQ1Seconds, 3),
-      gapQ3Seconds: round(finding.measures.gapQ3Seconds, 3),
-      bowleySkew: round(finding.measures.bowleySkew, 3),
-      onBeatFraction: round(finding.measures.onBeatFraction, 3),
-      missedBeatFraction: round(finding.measures.missedBeatFraction, 3),
-      sizeMedianBytes: finding.measures.sizeMedianBytes,
-      sizeMadBytes: finding.measures.sizeMadBytes,
-      failedFraction: round(finding.measures.failedFraction, 3),
-      periodicity: round(finding.periodicity, 3),
-      support: round(finding.support, 3),
-      ...Object.fromEntries(
-        Object.entries(finding.parts).map(([name, value]) => [
-          `part_${name}`,
-          value === null ? null : round(value, 3),
-        ]),
-      ),
-      why: finding.why.join('; '),
-    };
-  },
+  flatten: flattenBeaconFinding,
+  csvColumns: BEACON_CSV_COLUMNS,
 
   tableColumns: [
     { header: '#', value: (f) => String(f.rank), align: 'right' },
@@ -153,6 +171,58 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
 function periodicByDesign(candidate: CandidateSeries): string | null {
   if (candidate.protocol !== 'udp' || candidate.destinationport === null) return null;
   return PERIODIC_BY_DESIGN.get(candidate.destinationport) ?? null;
+}
+
+function flattenBeaconFinding(finding: BeaconFinding): Record<string, FlatValue> {
+  const { measures, parts } = finding;
+  const part = (value: number | null): number | null => (value === null ? null : round(value, 3));
+  return {
+    rank: finding.rank,
+    score: round(finding.score, 3),
+    key: finding.key,
+    sourceip: finding.sourceip,
+    destinationip: finding.destinationip,
+    destinationport: finding.destinationport,
+    servername: finding.servername,
+    destinations: finding.destinations.join(' '),
+    destinationCount: finding.destinationCount,
+    protocol: finding.protocol,
+    internal: finding.internal,
+    connections: finding.connections,
+    firstSeen: finding.firstSeen,
+    lastSeen: finding.lastSeen,
+    firstSeenEpochMs: finding.firstSeenEpochMs,
+    lastSeenEpochMs: finding.lastSeenEpochMs,
+    periodSeconds: round(measures.periodSeconds, 3),
+    jitterSeconds: round(measures.jitterSeconds, 3),
+    gapMedianSeconds: round(measures.gapMedianSeconds, 3),
+    gapMadSeconds: round(measures.gapMadSeconds, 3),
+    gapQ1Seconds: round(measures.gapQ1Seconds, 3),
+    gapQ3Seconds: round(measures.gapQ3Seconds, 3),
+    bowleySkew: round(measures.bowleySkew, 3),
+    onBeatFraction: round(measures.onBeatFraction, 3),
+    missedBeatFraction: round(measures.missedBeatFraction, 3),
+    sizeMedianBytes: measures.sizeMedianBytes,
+    sizeMadBytes: measures.sizeMadBytes,
+    failedFraction: round(measures.failedFraction, 3),
+    spanSeconds: round(measures.spanSeconds, 3),
+    periodicity: round(finding.periodicity, 3),
+    support: round(finding.support, 3),
+    part_regularity: part(parts.regularity),
+    part_onBeat: part(parts.onBeat),
+    part_skew: part(parts.skew),
+    part_size: part(parts.size),
+    part_coverage: part(parts.coverage),
+    part_continuity: part(parts.continuity),
+    part_evidence: part(parts.evidence),
+    part_established: part(parts.established),
+    part_protocol: part(parts.protocol),
+    uris: finding.uris.join(' '),
+    userAgents: finding.userAgents.join(' | '),
+    processes: finding.processes.join(' | '),
+    usernames: finding.usernames.join(' | '),
+    why: finding.why.join('; '),
+  };
 }
 
 function scoreCandidate(
@@ -189,6 +259,10 @@ function scoreCandidate(
     lastSeen: new Date(last).toISOString(),
     firstSeenEpochMs: first,
     lastSeenEpochMs: last,
+    uris: candidate.uris ?? [],
+    userAgents: candidate.userAgents ?? [],
+    processes: candidate.processes ?? [],
+    usernames: candidate.usernames ?? [],
     periodicity: scored.periodicity,
     support: scored.support,
     measures: scored.measures,

@@ -159,7 +159,8 @@ export function estimatePeriod(
   gapMedian: number,
 ): { period: number; jitter: number } {
   const near = gaps.filter((gap) => gap >= 0.5 * gapMedian && gap <= 1.5 * gapMedian);
-  if (near.length === 0) return { period: gapMedian, jitter: 0 };
+  // With no gap near the median (gaps of 4 ms and 48 s, say), the spread of all gaps is the honest jitter.
+  if (near.length === 0) return { period: gapMedian, jitter: medianAbsoluteDeviation(gaps, gapMedian) };
   const period = median(near);
   return { period, jitter: medianAbsoluteDeviation(near, period) };
 }

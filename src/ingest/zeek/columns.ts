@@ -5,6 +5,7 @@
  */
 import { EVENT_COLUMN_NAMES } from '../../model/event.js';
 import type { RecordCheck } from '../staged.js';
+import { MAX_EPOCH_MS } from '../time.js';
 
 export type FieldSql = (zeekField: string) => string;
 
@@ -75,6 +76,11 @@ export function timestampMsSql(ts: string, tsSeconds: string): string {
 export function connChecks(field: FieldSql): RecordCheck[] {
   return [
     { when: `${TIMESTAMP_MS_COLUMN} IS NULL`, reject: 'invalid or missing timestamp (ts)' },
+    {
+      // Zero is allowed because Stratosphere's traces use relative timestamps that start near 0.
+      when: `${TIMESTAMP_MS_COLUMN} NOT BETWEEN 0 AND ${MAX_EPOCH_MS}`,
+      reject: 'timestamp out of range (ts before 1970 or after 9999)',
+    },
     {
       when: `${field('id.orig_h')} IS NULL OR ${field('id.resp_h')} IS NULL`,
       reject: 'missing address (id.orig_h or id.resp_h)',

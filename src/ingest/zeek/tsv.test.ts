@@ -414,3 +414,26 @@ describe('zeek-tsv protocol logs', () => {
     expect(x509?.message).toBe('Zeek x509 log, not used');
   });
 });
+
+describe('zeek-tsv timestamp range', () => {
+  test('timestamps before 1970 or after 9999 are skipped', async () => {
+    const folder = await tempFolder();
+    const path = join(folder, 'conn.log');
+    const lines = [
+      ...zeekHeader('conn'),
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto',
+      '0.5\tCRelative\t10.0.0.1\t5000\t192.0.2.1\t443\ttcp',
+      '-5\tCNegative\t10.0.0.1\t5001\t192.0.2.1\t443\ttcp',
+      '1e13\tCFuture\t10.0.0.1\t5002\t192.0.2.1\t443\ttcp',
+      '1713520800.25\tCToday\t10.0.0.1\t5003\t192.0.2.1\t443\ttcp',
+    ];
+    await writeFile(path, `${lines.join('\n')}\n`);
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CRelative', 'CToday']);
+    expect(eventByUid(events, 'CRelative').starttime).toBe(500);
+    expect(summary.skippedByReason).toEqual({ 'timestamp out of range (ts before 1970 or after 9999)': 2 });
+    expect(summary.samples.map((sample) => sample.line)).toEqual([9, 10]);
+  });
+});

@@ -117,7 +117,9 @@ export const zeekSummaryFormat: InputFormat = {
   providesDirection: false,
 
   detect(sample: FileSample): boolean {
-    return sample.lines[0]?.startsWith('>== Total ===') === true;
+    // The report can open with a blank line.
+    const first = sample.lines.find((line) => line.trim() !== '');
+    return first?.startsWith('>== Total ===') === true;
   },
 
   async load(): Promise<LoadResult> {
