@@ -143,11 +143,11 @@ async function importOne(
 
   // NOTE: a file counts as already imported by path and size; a content hash would also catch a copy
   // under another name.
-  const [previous] = await store.all<{ imports: number }>(
-    `SELECT count(*) AS imports FROM ${FILES_TABLE} WHERE path = ? AND bytes = ?`,
-    [file.path, sample.bytes],
+  const [previous] = await store.all<{ imports: number; sameSize: number }>(
+    `SELECT count(*) AS imports, count(*) FILTER (WHERE bytes = ?) AS sameSize FROM ${FILES_TABLE} WHERE path = ?`,
+    [sample.bytes, file.path],
   );
-  if ((previous?.imports ?? 0) > 0) {
+  if ((previous?.sameSize ?? 0) > 0) {
     return {
       path: file.path,
       format: format.id,
@@ -159,8 +159,9 @@ async function importOne(
   }
 
   // A file imported again (a log that grew since it was added to this dataset) is read from its first
-  // line, so what the earlier read stored for the path is replaced rather than added to.
-  await forgetFile(store, file.path);
+  // line, so what the earlier read stored for the path is replaced rather than added to. The deletes scan
+  // the whole events table, so they run only for such files.
+  if ((previous?.imports ?? 0) > 0) await forgetFile(store, file.path);
   const integrity = sample.compression === 'gzip' ? verifyGzip(file.path) : Promise.resolve(null);
   const readable = await duckDbReadablePath(file.path);
   sample.readPath = readable.path;
