@@ -5,18 +5,13 @@
  * mapped in TypeScript, and events are appended in batches. So memory contains one batch and one event, not
  * the whole file. A skipped event is reported at the line where its `<Event` tag starts.
  */
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 
 import { XMLParser } from 'fast-xml-parser';
 
 import type { ConnectionEvent } from '../../model/event.js';
-import type { DuckDbStore } from '../../store/duckdb.js';
-import { sqlString } from '../../store/duckdb.js';
-import { REJECTS_TABLE } from '../../store/schema.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
-import { excerptSql, reportRejects } from '../lines.js';
+import { reportRejects } from '../lines.js';
+import { BATCH_SIZE, KEPT_EXCERPT_CHARS, RejectBuffer, textChunks } from '../text-stream.js';
 import type { FileSample } from '../sniff.js';
 import {
   isSysmonSource,
@@ -30,17 +25,11 @@ const FORMAT_ID = 'sysmon-xml';
 
 const WINDOWS_EVENT_NAMESPACE = 'http://schemas.microsoft.com/win/2004/08/events/event';
 
-/** Events appended per call to the store. */
-const BATCH_SIZE = 10_000;
-
 /**
  * Maximum length of an event element, in characters. Sysmon events are a few kilobytes. The bound stops a
  * file without closing tags from being buffered whole, and keeps the rescans of a pending element cheap.
  */
 const MAX_EVENT_CHARS = 1_048_576;
-
-/** Characters of a rejected event kept until the rejects table cuts them to its excerpt length. */
-const KEPT_EXCERPT_CHARS = 1_000;
 
 /** `<Event` and a character that may end an element name, so `<Events>`, `<EventData>` and `<EventID>` miss. */
 const EVENT_START = '<Event[\\s>]';
@@ -200,78 +189,6 @@ export function parseEventElement(xml: string, sourcefile: string, sourceline: n
   return 'reject' in mapped ? mapped : { event: mapped };
 }
 
-/** Rejected events, staged in a temporary table and moved to the rejects table once the file is read. */
-class RejectBuffer {
-  private static readonly TABLE = 'sysmon_xml_rejects';
-  private pending: Array<{ line: number; reason: string; excerpt: string }> = [];
-
-  constructor(private readonly store: DuckDbStore) {}
-
-  async open(): Promise<void> {
-    await this.store.run(
-      `CREATE OR REPLACE TEMP TABLE ${RejectBuffer.TABLE} (sourceline BIGINT, reason VARCHAR, excerpt VARCHAR)`,
-    );
-  }
-
-  async add(line: number, reason: string, excerpt: string): Promise<void> {
-    this.pending.push({ line, reason, excerpt: excerpt.slice(0, KEPT_EXCERPT_CHARS) });
-    if (this.pending.length >= BATCH_SIZE) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const appender = await this.store.connection.createAppender(RejectBuffer.TABLE);
-    try {
-      for (const reject of this.pending) {
-        appender.appendBigInt(BigInt(reject.line));
-        appender.appendVarchar(reject.reason);
-        appender.appendVarchar(reject.excerpt);
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    this.pending = [];
-  }
-
-  async moveToRejects(file: string): Promise<void> {
-    await this.flush();
-    await this.store.run(
-      `INSERT INTO ${REJECTS_TABLE}
-         SELECT ${sqlString(file)}, sourceline, reason, ${excerptSql('excerpt')} FROM ${RejectBuffer.TABLE}`,
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.store.run(`DROP TABLE IF EXISTS ${RejectBuffer.TABLE}`);
-  }
-}
-
-/** Opens the file's text as a stream, through gunzip when the file is compressed. */
-function openText(sample: FileSample): Readable {
-  const raw = createReadStream(sample.path);
-  if (sample.compression !== 'gzip') return raw.setEncoding('utf8');
-  const gunzip = createGunzip();
-  raw.on('error', (error) => gunzip.destroy(error));
-  return raw.pipe(gunzip).setEncoding('utf8');
-}
-
-/**
- * Yields the text chunks of the file. A gzip stream that breaks off ends the text without an error, because
- * the import checks the gzip data itself and reports the damage with the number of events read before it.
- */
-async function* textChunks(sample: FileSample): AsyncGenerator<string> {
-  const stream = openText(sample);
-  try {
-    for await (const chunk of stream) yield chunk as string;
-  } catch (error) {
-    if (sample.compression !== 'gzip') throw error;
-  } finally {
-    stream.destroy();
-  }
-}
-
 export const sysmonXmlFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'Sysmon Event ID 3 in Windows event XML (wevtutil, Get-WinEvent ToXml)',
@@ -285,7 +202,7 @@ export const sysmonXmlFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const { store, sample, report } = context;
-    const rejects = new RejectBuffer(store);
+    const rejects = new RejectBuffer(store, 'sysmon_xml_rejects');
     await rejects.open();
     try {
       let batch: ConnectionEvent[] = [];
