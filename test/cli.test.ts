@@ -256,6 +256,18 @@ describe('beaconhunt CLI', () => {
     expect(outcome.stdout.trim()).toBe(manifest.version);
   });
 
+  test('formats lists each format with an example', async () => {
+    const text = await beaconhunt('formats');
+    const listed = JSON.parse((await beaconhunt('formats', '--json')).stdout) as Array<{ id: string }>;
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('zeek-tsv');
+    expect(text.stdout).toContain('recognised by:');
+    expect(listed.map((format) => format.id)).toEqual(
+      expect.arrayContaining(['zeek-tsv', 'qradar-json', 'sysmon-xml']),
+    );
+  });
+
   test('--now before every event finds nothing', async () => {
     const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--now', '2020-01-01T00:00:00Z', '--json');
 

@@ -14,6 +14,7 @@ import { renderMachine, type MachineFormat } from '../report/machine.js';
 import { renderSummary } from '../report/summary.js';
 import { renderTable } from '../report/table.js';
 import { importIntoDatabase, scan, type ScanOptions } from '../scan.js';
+import { listFormats, renderFormats } from './formats.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
 import { createProgress } from './progress.js';
 
@@ -160,6 +161,15 @@ export function buildProgram(): Command {
     .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (paths: string[], flags: ImportFlags) => runImport(paths, flags));
+
+  program
+    .command('formats')
+    .description('List the input formats, how each is recognised, and an example record')
+    .option('--json', 'write the list as JSON')
+    .action((flags: { json?: boolean }) => {
+      const listings = listFormats();
+      process.stdout.write(flags.json ? `${JSON.stringify(listings, null, 2)}\n` : renderFormats(listings));
+    });
 
   return program;
 }

@@ -23,6 +23,10 @@ export interface InputFormat {
   /** Stable identifier, shown in summaries and accepted by future `--format` overrides. */
   readonly id: string;
   readonly description: string;
+  /** How the format is recognised from a file's first 64 KB, for `beaconhunt formats`. */
+  readonly recognisedBy?: string;
+  /** One typical record, for `beaconhunt formats`. */
+  readonly example?: string;
   /** True when records carry their own eventdirection, which is then kept rather than computed. */
   readonly providesDirection: boolean;
   /** Returns true when the sampled content is this format. */

@@ -59,6 +59,9 @@ function headerCells(sample: FileSample): string[] | null {
 export const qradarCsvFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'QRadar CSV export, with AQL column names or console display names ("Source IP")',
+  recognisedBy: 'a CSV header naming a start time, a source IP and a destination IP column',
+  example:
+    'sourceip,destinationip,destinationport,userName,starttime\n10.1.2.3,203.0.113.7,443,alice,1713520800000',
   providesDirection: true,
 
   detect(sample: FileSample): boolean {

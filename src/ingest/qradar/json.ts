@@ -29,6 +29,9 @@ const ADDRESS_KEY = /"(?:sourceip|destinationip|sourcev6|destinationv6)"\s*:/i;
 export const qradarJsonFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'QRadar Ariel API search results, {"events": [...]} or {"flows": [...]}',
+  recognisedBy: 'a file starting {"events": [ or {"flows": [ with sourceip or destinationip keys',
+  example:
+    '{"events": [{"starttime": 1713520800000, "sourceip": "10.1.2.3", "destinationip": "203.0.113.7", "destinationport": 443, "username": "alice", "eventdirection": "L2R"}]}',
   providesDirection: true,
 
   detect(sample: FileSample): boolean {

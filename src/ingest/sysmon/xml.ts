@@ -192,6 +192,9 @@ export function parseEventElement(xml: string, sourcefile: string, sourceline: n
 export const sysmonXmlFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'Sysmon Event ID 3 in Windows event XML (wevtutil, Get-WinEvent ToXml)',
+  recognisedBy: 'an <Event> element in the Windows event namespace, or with <System> and <EventID>',
+  example:
+    '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>3</EventID></System><EventData><Data Name="UtcTime">2024-04-19 10:00:00.000</Data><Data Name="SourceIp">10.0.0.5</Data>…</EventData></Event>',
   providesDirection: false,
 
   detect(sample: FileSample): boolean {

@@ -59,6 +59,9 @@ function sqlLiteral(text: string): string {
 export const zeekTsvFormat: InputFormat = {
   id: 'zeek-tsv',
   description: 'Zeek ASCII logs (conn, with ssl and http joined by uid), any #fields order',
+  recognisedBy: 'a first line "#separator" and a "#fields" header line; the log type comes from "#path"',
+  example:
+    '1713693597.163487\tClTRDb3l7ge6oiiYsg\t10.0.0.5\t53396\t203.0.113.7\t443\ttcp\tssl\t0.10\t517\t4120\tSF',
   providesDirection: false,
 
   detect(sample: FileSample): boolean {
@@ -114,6 +117,8 @@ export const zeekTsvFormat: InputFormat = {
 export const zeekSummaryFormat: InputFormat = {
   id: 'zeek-conn-summary',
   description: 'Zeek conn-summary reports (totals only; recognised and not used)',
+  recognisedBy: 'a first non-blank line starting ">== Total ==="',
+  example: '>== Total === 2024-04-19-00-00-07 - 2024-04-19-00-59-41',
   providesDirection: false,
 
   detect(sample: FileSample): boolean {
