@@ -1,5 +1,11 @@
-/** Expands the paths a user gives into the files to read: folders are walked recursively, in name order. */
-import { readdir, stat } from 'node:fs/promises';
+/**
+ * Expands the paths a user gives into the files to read. Folders are walked recursively in name order,
+ * following symbolic links to files and to folders (a Zeek install's `current` link to its spool). Each
+ * real file or folder is read once, under the first path that reaches it, so a link back to a parent
+ * folder ends instead of looping.
+ */
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { InputError } from '../errors.js';
@@ -8,34 +14,158 @@ export interface InputFile {
   path: string;
   /** True when the user named the file itself rather than a folder that contains it. */
   explicit: boolean;
+  /**
+   * The error that makes an entry met in a folder unreadable, such as a broken link or denied permission.
+   * The import lists the entry as ignored with this error, or fails with it under --strict.
+   */
+  unreadable?: InputError;
+  /**
+   * The message for a path that leads to a file or folder already collected under another path. The
+   * import lists it as ignored with this message and reads nothing from it, even under --strict.
+   */
+  duplicate?: string;
 }
 
+/** Paths that name standard input: the usual `-`, and Linux's links to file descriptor 0. */
+const STANDARD_INPUT_PATHS = new Set(['-', '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+
+interface Walk {
+  files: InputFile[];
+  /** The first path collected for each real path, of files and folders alike. */
+  seen: Map<string, string>;
+}
+
+/**
+ * Lists the files to read for `paths`. A path the user named that cannot be read throws an InputError.
+ * An entry met inside a folder that cannot be read is listed with `unreadable` set instead.
+ */
 export async function collectInputFiles(paths: readonly string[]): Promise<InputFile[]> {
-  const files: InputFile[] = [];
+  const walk: Walk = { files: [], seen: new Map() };
   for (const path of paths) {
-    const info = await stat(path).catch(() => null);
-    if (info === null) {
-      throw new InputError(`${path}: no such file or folder; check the path`, path);
-    }
-    if (info.isDirectory()) {
-      for (const file of await walk(path)) files.push({ path: file, explicit: false });
-    } else {
-      files.push({ path, explicit: true });
-    }
+    const info = await statNamedPath(path);
+    if (!info.isFile() && !info.isDirectory()) throw new InputError(notRegularFileMessage(path, info), path);
+    const realPath = await realpath(path).catch(throwInputError(path));
+    if (info.isDirectory()) await addFolder(path, realPath, true, walk);
+    else addFile(path, realPath, true, walk);
   }
-  return files;
+  return walk.files;
 }
 
-async function walk(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
+/** Returns the status of a path the user named, following links. Standard input is rejected here. */
+async function statNamedPath(path: string): Promise<Stats> {
+  const standardInput = new InputError(notRegularFileMessage(path, null), path);
+  if (path === '-') throw standardInput;
+  try {
+    return await stat(path);
+  } catch (error) {
+    // /dev/stdin leads nowhere when the process has no standard input.
+    if (STANDARD_INPUT_PATHS.has(path)) throw standardInput;
+    throw (await fileSystemInputError(path, error)) ?? error;
+  }
+}
+
+/**
+ * Converts an error from reading `path` into an InputError with the fix, for the errors a user can fix:
+ * a missing path or link target, denied permission, or a loop of links. Returns null for any other error.
+ */
+export async function fileSystemInputError(path: string, error: unknown): Promise<InputError | null> {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const target = await readlink(path).catch(() => null);
+    if (target === null) return new InputError(`${path}: no such file or folder; check the path`, path);
+    return new InputError(
+      `${path}: broken symbolic link to ${target}, which does not exist; fix or remove the link`,
+      path,
+    );
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new InputError(
+      `${path}: permission denied; check its permissions, or run beaconhunt as a user that can read it`,
+      path,
+    );
+  }
+  if (code === 'ELOOP') {
+    return new InputError(`${path}: too many levels of symbolic links; fix or remove the link loop`, path);
+  }
+  return null;
+}
+
+/** Returns a catch handler that rethrows a file system error as fileSystemInputError's InputError. */
+function throwInputError(path: string): (error: unknown) => Promise<never> {
+  return async (error: unknown) => {
+    throw (await fileSystemInputError(path, error)) ?? error;
+  };
+}
+
+function addFile(path: string, realPath: string, explicit: boolean, walk: Walk): void {
+  const first = walk.seen.get(realPath);
+  if (first !== undefined) {
+    const duplicate = `${path}: same file as ${first}, which is read instead`;
+    walk.files.push({ path, explicit, duplicate });
+    return;
+  }
+  walk.seen.set(realPath, path);
+  walk.files.push({ path, explicit });
+}
+
+async function addFolder(path: string, realPath: string, explicit: boolean, walk: Walk): Promise<void> {
+  const first = walk.seen.get(realPath);
+  if (first !== undefined) {
+    const duplicate = `${path}: same folder as ${first}, which is read instead`;
+    walk.files.push({ path, explicit, duplicate });
+    return;
+  }
+  walk.seen.set(realPath, path);
+  await walkFolder(path, realPath, walk);
+}
+
+/**
+ * Collects the entries of `folder`, whose resolved path is `realFolder`. Throws an InputError when the
+ * folder itself cannot be read. Entries that cannot be read are listed with `unreadable` set.
+ */
+async function walkFolder(folder: string, realFolder: string, walk: Walk): Promise<void> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(throwInputError(folder));
   entries.sort((a, b) => a.name.localeCompare(b.name));
-  const files: string[] = [];
   for (const entry of entries) {
     // Hidden files and folders (.git, .DS_Store) are never logs.
     if (entry.name.startsWith('.')) continue;
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(path)));
-    else if (entry.isFile()) files.push(path);
+    try {
+      await addEntry(entry, path, join(realFolder, entry.name), walk);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      walk.files.push({ path, explicit: false, unreadable: error });
+    }
   }
-  return files;
+}
+
+/** Adds one folder entry. `realPath` is its resolved path unless the entry is a symbolic link. */
+async function addEntry(entry: Dirent, path: string, realPath: string, walk: Walk): Promise<void> {
+  if (entry.isFile()) return addFile(path, realPath, false, walk);
+  if (entry.isDirectory()) return addFolder(path, realPath, false, walk);
+  if (!entry.isSymbolicLink()) throw new InputError(notRegularFileMessage(path, entry), path);
+
+  const target = await stat(path).catch(throwInputError(path));
+  if (!target.isFile() && !target.isDirectory()) {
+    throw new InputError(notRegularFileMessage(path, target), path);
+  }
+  const realTarget = await realpath(path).catch(throwInputError(path));
+  if (target.isDirectory()) return addFolder(path, realTarget, false, walk);
+  return addFile(path, realTarget, false, walk);
+}
+
+/**
+ * Builds the message for a path that is neither a regular file nor a folder. Such files are never
+ * opened, because opening a pipe blocks until another process writes to it. `info` is null when the
+ * path names standard input and could not be checked.
+ */
+function notRegularFileMessage(path: string, info: Stats | Dirent | null): string {
+  if (STANDARD_INPUT_PATHS.has(path)) {
+    return `${path}: reading standard input is not supported yet; save the data to a file and pass its path`;
+  }
+  if (info?.isFIFO() === true) {
+    return `${path}: a pipe, not a file; reading from a pipe is not supported yet; save the data to a file and pass its path`;
+  }
+  const kind = info?.isSocket() === true ? 'a socket' : 'a device';
+  return `${path}: ${kind}, not a regular file; pass log files or folders of them`;
 }

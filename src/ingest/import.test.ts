@@ -11,9 +11,14 @@ import type { ConnectionEvent } from '../model/event.js';
 import { LocalNetworks } from '../net/locality.js';
 import { DuckDbStore } from '../store/duckdb.js';
 import { importFiles, type ImportOptions } from './import.js';
+import type { IngestReport } from './report.js';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../../test/fixtures/zeek/${name}`, import.meta.url));
+
+/** A fixture of any format, named by its folder under test/fixtures, such as 'qradar/aql-events.csv'. */
+const anyFixture = (name: string): string =>
+  fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
 
 const stores: DuckDbStore[] = [];
 const folders: string[] = [];
@@ -106,10 +111,11 @@ const BAD_FILES: readonly BadFile[] = [
     remedy: /check that the export finished/,
   },
   {
-    name: 'capture.pcap',
+    // An executable-like file: binary, and no capture format's magic number.
+    name: 'tool.bin',
     content: () =>
       Buffer.concat([
-        Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'),
+        Buffer.from('7f454c46020101000000000000000000', 'hex'),
         Buffer.alloc(64, 7),
       ]),
     problem: /binary content/,
@@ -131,14 +137,14 @@ const BAD_FILES: readonly BadFile[] = [
     name: 'notes.txt',
     content: () => Buffer.from('meeting notes\nnothing to see here\n'),
     problem: /unknown format \(first line "meeting notes"\)/,
-    remedy: /supported: zeek-tsv/,
+    remedy: /run `beaconhunt formats` to see the formats it reads/,
   },
   {
     // Classic Mac line endings: the whole file is one line with CRs inside.
     name: 'old-mac.txt',
     content: () => Buffer.from('alpha\rbeta\rgamma\r'),
     problem: /unknown format/,
-    remedy: /supported: zeek-tsv/,
+    remedy: /run `beaconhunt formats` to see the formats it reads/,
   },
 ];
 
@@ -421,5 +427,291 @@ describe('importFiles transactions and names', () => {
     expect(summary.files).toHaveLength(1);
     expect(summary.eventsRead).toBe(3);
     expect(summary.linesSkipped).toBe(0);
+  });
+});
+
+/** A byte sequence that is not UTF-8: a lone continuation byte and a byte UTF-8 never uses. */
+const INVALID_UTF8 = Buffer.from([0x80, 0xff]);
+
+/** Appends INVALID_UTF8 to the given 1-based lines of `content`, before any CR of a CRLF ending. */
+function withInvalidLines(content: Buffer, lines: readonly number[]): Buffer {
+  const physical = content.toString('latin1').split('\n');
+  const parts = physical.map((line, index) => {
+    const bytes = Buffer.from(line, 'latin1');
+    if (!lines.includes(index + 1)) return bytes;
+    const body = line.endsWith('\r') ? bytes.subarray(0, -1) : bytes;
+    return Buffer.concat([body, INVALID_UTF8, line.endsWith('\r') ? Buffer.from('\r') : Buffer.alloc(0)]);
+  });
+  return Buffer.concat(parts.flatMap((part, index) => (index === 0 ? [part] : [Buffer.from('\n'), part])));
+}
+
+/** Builds `count` conn records with uids C0, C1, ... */
+function connRecords(count: number): string[][] {
+  return Array.from({ length: count }, (_, index) => [
+    `${1713520800 + index}.0`,
+    `C${index}`,
+    '192.168.1.10',
+    String(50000 + index),
+    '203.0.113.7',
+    '443',
+    'tcp',
+    'SF',
+  ]);
+}
+
+/** connLog puts 7 header lines before the records, so record i (from 0) is on line 8 + i. */
+const FIRST_RECORD_LINE = 8;
+
+function skippedLines(summary: ReturnType<IngestReport['summary']>, reason: string): number[] {
+  return summary.samples.filter((sample) => sample.reason === reason).map((sample) => sample.line);
+}
+
+describe('importFiles invalid UTF-8', () => {
+  test('named file skips only the bad line', async () => {
+    const path = join(await tempFolder(), 'conn.log');
+    await writeFile(path, withInvalidLines(Buffer.from(connLog(connRecords(5))), [FIRST_RECORD_LINE + 2]));
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(summary.files[0]?.status).toBe('loaded');
+    expect(summary.files[0]?.events).toBe(4);
+    expect(summary.files[0]?.skipped).toBe(1);
+    expect(summary.skippedByReason).toEqual({ 'invalid UTF-8': 1 });
+    expect(summary.samples).toEqual([
+      {
+        file: path,
+        line: 10,
+        reason: 'invalid UTF-8',
+        excerpt: expect.stringMatching(/^1713520802\.0\tC2\t/),
+      },
+    ]);
+    expect(events.map((event) => event.uid)).toEqual(['C0', 'C1', 'C3', 'C4']);
+    expect(events.map((event) => event.sourceline)).toEqual([8, 9, 11, 12]);
+  });
+
+  test('gzip with CRLF and consecutive bad lines', async () => {
+    const path = join(await tempFolder(), 'conn.log.gz');
+    const crlf = Buffer.from(connLog(connRecords(8)).replaceAll('\n', '\r\n'));
+    // Records 1, 2 and 3 in a row, then the last record.
+    const bad = [9, 10, 11, 15];
+    await writeFile(path, gzipSync(withInvalidLines(crlf, bad)));
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(summary.files[0]?.status).toBe('loaded');
+    expect(summary.files[0]?.message).toBeUndefined();
+    expect(skippedLines(summary, 'invalid UTF-8')).toEqual(bad);
+    expect(summary.linesSkipped).toBe(4);
+    expect(events.map((event) => event.uid)).toEqual(['C0', 'C4', 'C5', 'C6']);
+    expect(events.map((event) => event.sourceline)).toEqual([8, 12, 13, 14]);
+  });
+
+  test('other rejects keep their physical lines', async () => {
+    const path = join(await tempFolder(), 'conn.log');
+    const records = connRecords(5);
+    records[3] = ['1713520803.0', 'CShort', '192.168.1.10'];
+    await writeFile(path, withInvalidLines(Buffer.from(connLog(records)), [FIRST_RECORD_LINE + 1]));
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(skippedLines(summary, 'invalid UTF-8')).toEqual([9]);
+    expect(skippedLines(summary, 'wrong field count')).toEqual([11]);
+    expect(events.map((event) => event.sourceline)).toEqual([8, 10, 12]);
+  });
+
+  test('inside a folder keeps good records', async () => {
+    const folder = await tempFolder();
+    await writeFile(
+      join(folder, 'bad.log'),
+      withInvalidLines(Buffer.from(connLog(connRecords(5))), [FIRST_RECORD_LINE]),
+    );
+    await copyFile(fixture('conn-reordered.log'), join(folder, 'good.log'));
+
+    const { summary, events } = await importPaths([folder]);
+
+    const bad = summary.files.find((file) => file.path === join(folder, 'bad.log'));
+    expect(bad?.status).toBe('loaded');
+    expect(bad?.events).toBe(4);
+    expect(bad?.skipped).toBe(1);
+    expect(summary.eventsRead).toBe(7);
+    expect(events).toHaveLength(7);
+    expect(skippedLines(summary, 'invalid UTF-8')).toEqual([8]);
+  });
+
+  test('strict mode fails on the first bad line', async () => {
+    const path = join(await tempFolder(), 'conn.log');
+    const records = connRecords(5);
+    records[3] = ['1713520803.0', 'CShort', '192.168.1.10'];
+    await writeFile(path, withInvalidLines(Buffer.from(connLog(records)), [FIRST_RECORD_LINE + 1]));
+    const store = await openStore();
+
+    const error = await importFiles(store, [path], { strict: true }).then(
+      () => new Error('importFiles resolved, but an error was expected'),
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(StrictModeError);
+    const message = (error as StrictModeError).message;
+    expect(message.startsWith(`${path}:9: invalid UTF-8 (--strict`)).toBe(true);
+    expect(message).not.toMatch(/[\r\n]/);
+    const [events] = await store.all<{ count: number }>('SELECT count(*) AS count FROM events');
+    expect(events?.count).toBe(0);
+  });
+
+  test('strict mode reports an earlier reject first', async () => {
+    const path = join(await tempFolder(), 'conn.log');
+    const records = connRecords(5);
+    records[1] = ['1713520801.0', 'CShort', '192.168.1.10'];
+    await writeFile(path, withInvalidLines(Buffer.from(connLog(records)), [FIRST_RECORD_LINE + 3]));
+
+    const error = await importError([path], { strict: true });
+
+    expect(error).toBeInstanceOf(StrictModeError);
+    expect((error as StrictModeError).message.startsWith(`${path}:9: wrong field count`)).toBe(true);
+  });
+
+  const FORMATS = [
+    { fixture: 'zeek/json-conn-dotted.log', format: 'zeek-json' },
+    { fixture: 'qradar/aql-events.csv', format: 'qradar-csv' },
+    { fixture: 'qradar/console-export.csv', format: 'qradar-csv' },
+    { fixture: 'sysmon/nxlog-events.jsonl', format: 'sysmon-json' },
+    { fixture: 'sysmon/winlogbeat.jsonl', format: 'sysmon-json' },
+  ];
+
+  for (const { fixture: name, format } of FORMATS) {
+    test(`${name} skips only the bad line`, async () => {
+      const clean = await importPaths([anyFixture(name)]);
+      const lines = clean.events.map((event) => event.sourceline);
+      const target = lines[1] as number;
+      const path = join(await tempFolder(), name.replace('/', '-'));
+      await writeFile(path, withInvalidLines(await readFile(anyFixture(name)), [target]));
+
+      const { summary, events } = await importPaths([path]);
+
+      expect(summary.files[0]?.format).toBe(format);
+      expect(summary.files[0]?.status).toBe('loaded');
+      expect(skippedLines(summary, 'invalid UTF-8')).toEqual([target]);
+      expect(summary.linesSkipped).toBe(clean.summary.linesSkipped + 1);
+      expect(events.map((event) => event.sourceline)).toEqual(lines.filter((line) => line !== target));
+    });
+  }
+
+  test('line over 64 MB is skipped and named', async () => {
+    const path = join(await tempFolder(), 'conn.json');
+    const record = (index: number, extra: Record<string, string> = {}) =>
+      JSON.stringify({
+        _path: 'conn',
+        ts: 1713520800 + index,
+        uid: `C${index}`,
+        'id.orig_h': '192.168.1.10',
+        'id.orig_p': 50000 + index,
+        'id.resp_h': '203.0.113.7',
+        'id.resp_p': 443,
+        ...extra,
+      });
+    const long = record(1, { padding: 'x'.repeat(65 * 1024 * 1024) });
+    await writeFile(path, [record(0), long, record(2), ''].join('\n'));
+
+    const { summary, events } = await importPaths([path]);
+    const error = await importError([path], { strict: true });
+
+    expect(summary.files[0]?.status).toBe('loaded');
+    expect(skippedLines(summary, 'line longer than 64 MB')).toEqual([2]);
+    expect(summary.samples[0]?.excerpt.length).toBe(160);
+    expect(events.map((event) => event.sourceline)).toEqual([1, 3]);
+    expect(error).toBeInstanceOf(StrictModeError);
+    const message = (error as StrictModeError).message;
+    expect(message.startsWith(`${path}:2: line longer than 64 MB (--strict`)).toBe(true);
+    expect(message).not.toMatch(/[\r\n]/);
+  });
+});
+
+const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+
+describe('importFiles byte order mark', () => {
+  const FIXTURES = [
+    { name: 'zeek/conn-reordered.log', format: 'zeek-tsv' },
+    { name: 'zeek/json-conn-dotted.log', format: 'zeek-json' },
+    { name: 'qradar/aql-events.csv', format: 'qradar-csv' },
+    { name: 'qradar/ariel-events.json', format: 'qradar-json' },
+    { name: 'sysmon/nxlog-events.jsonl', format: 'sysmon-json' },
+    { name: 'sysmon/one-per-line.xml', format: 'sysmon-xml' },
+  ];
+
+  for (const { name, format } of FIXTURES) {
+    for (const gzip of [false, true]) {
+      test(`${name}${gzip ? ' gzipped' : ''} loads as without it`, async () => {
+        const clean = await importPaths([anyFixture(name)]);
+        const content = Buffer.concat([BYTE_ORDER_MARK, await readFile(anyFixture(name))]);
+        const path = join(await tempFolder(), `${name.replace('/', '-')}${gzip ? '.gz' : ''}`);
+        await writeFile(path, gzip ? gzipSync(content) : content);
+
+        const { summary, events } = await importPaths([path]);
+
+        expect(summary.files[0]?.format).toBe(format);
+        expect(summary.files[0]?.status).toBe('loaded');
+        expect(summary.eventsRead).toBe(clean.summary.eventsRead);
+        expect(summary.skippedByReason).toEqual(clean.summary.skippedByReason);
+        const withoutFile = (list: readonly ConnectionEvent[]) =>
+          list.map((event) => ({ ...event, sourcefile: undefined }));
+        expect(withoutFile(events)).toEqual(withoutFile(clean.events));
+      });
+    }
+  }
+
+  test('Zeek conn-summary report is recognised', async () => {
+    const path = join(await tempFolder(), 'conn-summary.log');
+    await writeFile(path, Buffer.concat([BYTE_ORDER_MARK, Buffer.from('>== Total === 2024-04-19\n')]));
+
+    const { summary } = await importPaths([path]);
+
+    expect(summary.files[0]?.format).toBe('zeek-conn-summary');
+  });
+});
+
+describe('importFiles long first line', () => {
+  test('Zeek JSON line of 100 KB is detected', async () => {
+    const path = join(await tempFolder(), 'conn.json');
+    const record = (index: number, padding: string) =>
+      JSON.stringify({
+        _path: 'conn',
+        ts: 1713520800 + index,
+        uid: `C${index}`,
+        'id.orig_h': '192.168.1.10',
+        'id.orig_p': 50000 + index,
+        'id.resp_h': '203.0.113.7',
+        'id.resp_p': 443,
+        padding,
+      });
+    await writeFile(path, [record(0, 'x'.repeat(100 * 1024)), record(1, ''), ''].join('\n'));
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(summary.files[0]?.format).toBe('zeek-json');
+    expect(events.map((event) => event.uid)).toEqual(['C0', 'C1']);
+  });
+
+  test('Sysmon JSON record of 100 KB is detected', async () => {
+    const path = join(await tempFolder(), 'sysmon.jsonl');
+    const lines = (await readFile(anyFixture('sysmon/nxlog-events.jsonl'), 'utf8')).split('\n');
+    const first = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+    lines[0] = JSON.stringify({ ...first, Padding: 'x'.repeat(100 * 1024) });
+    await writeFile(path, lines.join('\n'));
+    const clean = await importPaths([anyFixture('sysmon/nxlog-events.jsonl')]);
+
+    const { summary } = await importPaths([path]);
+
+    expect(summary.files[0]?.format).toBe('sysmon-json');
+    expect(summary.eventsRead).toBe(clean.summary.eventsRead);
+  });
+
+  test('unknown format names a line longer than the sample', async () => {
+    const path = join(await tempFolder(), 'one-line.txt');
+    await writeFile(path, 'w'.repeat(17 * 1024 * 1024));
+
+    const error = await importError([path]);
+
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toContain(`unknown format (first line "${'w'.repeat(60)}")`);
   });
 });

@@ -7,9 +7,11 @@ import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import { EVENTS_TABLE, FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
 import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './finalize.js';
-import { collectInputFiles, type InputFile } from './files.js';
-import { detectFormat, INPUT_FORMATS } from './formats.js';
+import { collectInputFiles, fileSystemInputError, type InputFile } from './files.js';
+import type { InputFormat, LoadContext, LoadResult } from './format.js';
+import { detectFormat } from './formats.js';
 import { verifyGzip } from './gzip.js';
+import { prepareLineRenumbering, ReaderSkippedLinesError, resetSkippedLines } from './lines.js';
 import { IngestReport, type FileOutcome } from './report.js';
 import { duckDbReadablePath } from './readable-path.js';
 import { sniffFile } from './sniff.js';
@@ -50,21 +52,55 @@ export async function importFiles(
     );
   }
 
-  // One transaction for the whole import, so that a failure (such as a skipped line under --strict)
-  // leaves a saved dataset as it was.
-  await store.run('BEGIN TRANSACTION');
+  // Each file loads in a transaction of its own, because a DuckDB error aborts the whole transaction
+  // and DuckDB has no savepoints: one unreadable file in a folder must not undo the others. A failure
+  // that stops the import (such as a skipped line under --strict) deletes what this run loaded, so a
+  // saved dataset is left as it was.
+  // NOTE: a file that was in the dataset before and is re-read because it grew is deleted by that undo,
+  // with its earlier read.
+  const loaded: string[] = [];
   try {
-    await importEach(store, files, report, localNetworks, options);
+    await importEach(store, files, report, localNetworks, options, loaded);
     options.onStage?.('joining and deduplicating');
-    report.duplicatesDropped += await dropDuplicateEvents(store);
-    await joinZeekProtocolLogs(store);
-    await assignDirections(store, localNetworks);
-    await store.run('COMMIT');
+    await inTransaction(store, async () => {
+      report.duplicatesDropped += await dropDuplicateEvents(store);
+      await joinZeekProtocolLogs(store);
+      await assignDirections(store, localNetworks);
+    });
+  } catch (error) {
+    for (const path of loaded) await forgetFile(store, path);
+    throw error;
+  }
+  return report;
+}
+
+/** Runs `work` in a transaction: committed when it succeeds, rolled back when it throws. */
+async function inTransaction<T>(store: DuckDbStore, work: () => Promise<T>): Promise<T> {
+  await store.run('BEGIN TRANSACTION');
+  let result: T;
+  try {
+    result = await work();
   } catch (error) {
     await store.run('ROLLBACK');
     throw error;
   }
-  return report;
+  await store.run('COMMIT');
+  return result;
+}
+
+/**
+ * A file that could not be loaded. `recoverable` files were met inside a folder without --strict, so
+ * the import lists them as ignored and goes on.
+ */
+class FileLoadError extends InputError {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly format: string,
+    readonly recoverable: boolean,
+  ) {
+    super(message, path);
+  }
 }
 
 async function importEach(
@@ -73,6 +109,7 @@ async function importEach(
   report: IngestReport,
   localNetworks: LocalNetworks,
   options: ImportOptions,
+  loaded: string[],
 ): Promise<void> {
   for (const [index, file] of files.entries()) {
     const emit = (fraction: number, current: string | null, done: number) =>
@@ -86,7 +123,21 @@ async function importEach(
       ? setInterval(() => emit(store.queryProgress() ?? 0, file.path, index), PROGRESS_INTERVAL_MS)
       : null;
     try {
-      report.addFile(await importOne(store, file, report, localNetworks, options.strict ?? false));
+      const outcome = await inTransaction(store, () =>
+        importOne(store, file, report, localNetworks, options.strict ?? false),
+      );
+      if (outcome.status === 'loaded') loaded.push(file.path);
+      report.addFile(outcome);
+    } catch (error) {
+      if (!(error instanceof FileLoadError && error.recoverable)) throw error;
+      report.addFile({
+        path: file.path,
+        format: error.format,
+        status: 'ignored',
+        events: 0,
+        skipped: 0,
+        message: error.message,
+      });
     } finally {
       if (timer !== null) clearInterval(timer);
     }
@@ -115,11 +166,26 @@ async function importOne(
     };
   };
 
+  if (file.unreadable !== undefined) return failOrIgnore(file.unreadable);
+  if (file.duplicate !== undefined) {
+    return {
+      path: file.path,
+      format: 'unknown',
+      status: 'ignored',
+      events: 0,
+      skipped: 0,
+      message: file.duplicate,
+    };
+  }
+
   let sample;
   try {
     sample = await sniffFile(file.path);
   } catch (error) {
     if (error instanceof InputError) return failOrIgnore(error);
+    // Permission denied, or the file was removed after the folder was listed.
+    const inputError = await fileSystemInputError(file.path, error);
+    if (inputError !== null) return failOrIgnore(inputError);
     throw error;
   }
   if (sample.text.trim() === '') {
@@ -132,10 +198,15 @@ async function importOne(
   }
   const format = detectFormat(sample);
   if (format === null) {
-    const firstLine = (sample.lines.find((line) => line.trim() !== '') ?? '').slice(0, 60);
+    // With no complete line in the sample, the first line is longer than the sample.
+    const firstLine = (sample.lines.find((line) => line.trim() !== '') ?? sample.text.trimStart()).slice(
+      0,
+      60,
+    );
     return failOrIgnore(
       new InputError(
-        `${file.path}: unknown format (first line ${JSON.stringify(firstLine)}); supported: ${INPUT_FORMATS.map((f) => f.id).join(', ')}`,
+        `${file.path}: unknown format (first line ${JSON.stringify(firstLine)}); ` +
+          'run `beaconhunt formats` to see the formats it reads',
         file.path,
       ),
     );
@@ -167,18 +238,20 @@ async function importOne(
   sample.readPath = readable.path;
   let result;
   try {
-    result = await format.load({ store, sample, report, localNetworks });
+    result = await loadFile(format, { store, sample, report, localNetworks });
   } catch (error) {
-    // A load that failed part-way may have inserted some of the file's events.
-    await forgetFile(store, file.path);
+    // The caller rolls back this file's transaction, which removes anything the load inserted.
     if (error instanceof InputError) {
       // Under --strict the cut-off last line of a truncated gzip can fail first, so name the truncation.
       const damage = await integrity;
       if (damage !== null) throw new InputError(truncatedGzipMessage(file.path, damage, null), file.path);
       throw error;
     }
-    return failOrIgnore(
-      new InputError(`${file.path}: could not be read as ${format.id}: ${firstLineOf(error)}`, file.path),
+    throw new FileLoadError(
+      `${file.path}: could not be read as ${format.id}: ${firstLineOf(error)}`,
+      file.path,
+      format.id,
+      !file.explicit && !strict,
     );
   } finally {
     await readable.dispose();
@@ -202,6 +275,26 @@ async function importOne(
     ]);
   }
   return outcome;
+}
+
+/**
+ * Runs the format's load. When DuckDB's CSV reader skipped lines it could not read (invalid UTF-8, a line
+ * over MAX_LINE_BYTES), the first load stops before it reports anything and the file is loaded again,
+ * with line numbers that count the skipped lines and the skipped lines counted as rejects.
+ */
+async function loadFile(format: InputFormat, context: LoadContext): Promise<LoadResult> {
+  const { store, sample } = context;
+  await resetSkippedLines(store);
+  try {
+    return await format.load(context);
+  } catch (error) {
+    if (!(error instanceof ReaderSkippedLinesError)) throw error;
+  }
+  // NOTE: Zeek ssl and http rows carry no file name, so the rows of the first load stay beside those of
+  // the second. The joins take one value per uid, so the copies do not change any event.
+  await forgetFile(store, sample.path);
+  await prepareLineRenumbering(store);
+  return format.load({ ...context, sample: { ...sample, renumberLines: true } });
 }
 
 /** Builds the message for a damaged gzip file. `events` is null when --strict stops the import. */

@@ -11,7 +11,7 @@ import { EVENT_COLUMN_NAMES, type EventColumnName } from '../model/event.js';
 import { sqlString } from '../store/duckdb.js';
 import { EVENTS_TABLE, REJECTS_TABLE } from '../store/schema.js';
 import type { LoadContext } from './format.js';
-import { excerptSql, reportRejects } from './lines.js';
+import { excerptSql, recordSkippedLines, reportRejects } from './lines.js';
 
 /** One test on a staged record. Tests run in order, and the first that matches decides the outcome. */
 export type RecordCheck =
@@ -64,6 +64,8 @@ export async function loadStagedRecords(context: LoadContext, staged: StagedReco
        SELECT line_no, outcome, ${excerptSql('line')} AS excerpt FROM (${withOutcome}) WHERE outcome IS NOT NULL`,
   );
   try {
+    // A first load that met lines DuckDB's reader skipped stops here, before anything is reported.
+    await recordSkippedLines(store, sample);
     await store.run(
       `INSERT INTO ${REJECTS_TABLE}
          SELECT ${file}, line_no, outcome, excerpt FROM ${OUTCOME_TABLE} WHERE outcome <> '${IGNORED}'`,

@@ -1,10 +1,11 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
+import { HAS_SHARED_DATA, sharedPath } from '../../../test/shared-data.js';
 import type { ConnectionEvent } from '../../model/event.js';
 import { DuckDbStore } from '../../store/duckdb.js';
 import { detectFormat } from '../formats.js';
@@ -22,6 +23,12 @@ afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
   for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
 });
+
+async function tempFolder(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-zeek-json-'));
+  folders.push(folder);
+  return folder;
+}
 
 async function openStore(): Promise<DuckDbStore> {
   const store = await DuckDbStore.open();
@@ -176,5 +183,198 @@ describe('zeek-json protocol logs', () => {
     expect(dns?.format).toBe('zeek-json');
     expect(dns?.message).toBe('Zeek dns log, not used');
     expect(summary.eventsRead).toBe(2);
+  });
+});
+
+/** Builds one Zeek JSON record with `_path` and dotted field names; `fields` add to or replace the defaults. */
+function zeekRecord(path: string, uid: string, index: number, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    _path: path,
+    ts: 1713520800 + index,
+    uid,
+    'id.orig_h': '192.168.1.10',
+    'id.orig_p': 40000 + index,
+    'id.resp_h': '203.0.113.7',
+    'id.resp_p': 443,
+    ...fields,
+  });
+}
+
+function connRecord(uid: string, index: number): string {
+  return zeekRecord('conn', uid, index, { proto: 'tcp', service: 'ssl', conn_state: 'SF' });
+}
+
+function dnsRecord(uid: string, index: number): string {
+  return zeekRecord('dns', uid, index, { proto: 'udp', query: 'c2.example.com', 'id.resp_p': 53 });
+}
+
+function weirdRecord(uid: string, index: number): string {
+  return zeekRecord('weird', uid, index, { name: 'bad_TCP_checksum' });
+}
+
+function sslRecord(uid: string, index: number, serverName: string): string {
+  return zeekRecord('ssl', uid, index, { version: 'TLSv12', cipher: 'TLS_AES_128', server_name: serverName });
+}
+
+function httpRecord(uid: string, index: number, host: string): string {
+  return zeekRecord('http', uid, index, { method: 'GET', host, uri: '/beacon', user_agent: 'agent/1.0' });
+}
+
+async function writeLines(folder: string, name: string, lines: readonly string[]): Promise<string> {
+  const path = join(folder, name);
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/** Drops the columns that name the source file and line, and sorts the events by uid. */
+function withoutProvenance(events: readonly ConnectionEvent[]): Partial<ConnectionEvent>[] {
+  return events
+    .map((event) => ({ ...event, sourcefile: undefined, sourceline: undefined }))
+    .sort((a, b) => String(a.uid).localeCompare(String(b.uid)));
+}
+
+describe('zeek-json files with mixed log types', () => {
+  test('dns first, then conn records', async () => {
+    const folder = await tempFolder();
+    const conn = Array.from({ length: 400 }, (_, index) => connRecord(`CMixed${index}`, index));
+    const path = await writeLines(folder, 'export.json', [dnsRecord('CDns0', 0), ...conn]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(summary.eventsRead).toBe(400);
+    expect(events).toHaveLength(400);
+    expect(events[0]?.uid).toBe('CMixed0');
+    expect(events[0]?.sourceline).toBe(2);
+    expect(summary.files[0]?.status).toBe('loaded');
+    expect(summary.files[0]?.message).toBe('1 record of other Zeek logs (dns) ignored');
+    expect(summary.linesSkipped).toBe(0);
+  });
+
+  test('dns after conn is not loaded as connections', async () => {
+    const folder = await tempFolder();
+    const conn = [connRecord('CConn0', 0), connRecord('CConn1', 1)];
+    const other = [dnsRecord('CDns0', 2), weirdRecord('CWeird0', 3), dnsRecord('CDns1', 4)];
+    const path = await writeLines(folder, 'conn.log', [...conn, ...other]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CConn0', 'CConn1']);
+    expect(summary.files[0]?.message).toBe('3 records of other Zeek logs (dns, weird) ignored');
+    expect(summary.linesSkipped).toBe(0);
+  });
+
+  test('only other logs are ignored', async () => {
+    const folder = await tempFolder();
+    const path = await writeLines(folder, 'export.json', [dnsRecord('CDns0', 0), weirdRecord('CWeird0', 1)]);
+
+    const { summary } = await importPaths([path]);
+
+    expect(summary.files[0]?.status).toBe('ignored');
+    expect(summary.files[0]?.format).toBe('zeek-json');
+    expect(summary.files[0]?.message).toBe('Zeek dns and weird logs, not used');
+  });
+
+  test('conn, ssl and http in one file join as in three', async () => {
+    const conn = [connRecord('CJoin0', 0), connRecord('CJoin1', 1), connRecord('CJoin2', 2)];
+    const ssl = [sslRecord('CJoin0', 0, 'c2.example.com'), sslRecord('CJoin1', 1, 'cdn.example.net')];
+    const http = [httpRecord('CJoin2', 2, 'update.example.org:8080')];
+    const separate = await tempFolder();
+    await writeLines(separate, 'conn.log', conn);
+    await writeLines(separate, 'ssl.log', ssl);
+    await writeLines(separate, 'http.log', http);
+    const mixed = await tempFolder();
+    // Interleaved, with a log type that is not used, as a pipeline that merges Zeek's streams writes them.
+    const lines = [ssl[0], dnsRecord('CDns0', 0), conn[0], http[0], conn[1], ssl[1], conn[2]] as string[];
+    const path = await writeLines(mixed, 'zeek.json', lines);
+
+    const fromSeparate = await importPaths([separate]);
+    const fromMixed = await importPaths([path]);
+
+    expect(fromMixed.events).toHaveLength(3);
+    expect(withoutProvenance(fromMixed.events)).toEqual(withoutProvenance(fromSeparate.events));
+    expect(eventByUid(fromMixed.events, 'CJoin0').servername).toBe('c2.example.com');
+    expect(eventByUid(fromMixed.events, 'CJoin2').servername).toBe('update.example.org');
+    expect(eventByUid(fromMixed.events, 'CJoin2').useragent).toBe('agent/1.0');
+    expect(eventByUid(fromMixed.events, 'CJoin0').sourceline).toBe(3);
+    expect(fromMixed.summary.files[0]?.message).toBe(
+      '2 ssl records to join by uid; 1 http record to join by uid; 1 record of other Zeek logs (dns) ignored',
+    );
+  });
+
+  test('bad lines of each log type are reported once', async () => {
+    const folder = await tempFolder();
+    const noUid = JSON.parse(sslRecord('CGone', 1, 'lost.example.com')) as Record<string, unknown>;
+    delete noUid['uid'];
+    const noTimestamp = JSON.parse(connRecord('CNoTs', 2)) as Record<string, unknown>;
+    delete noTimestamp['ts'];
+    const path = await writeLines(folder, 'zeek.json', [
+      connRecord('CGood', 0),
+      JSON.stringify(noUid),
+      '{"_path":"conn","ts":1713520800.0,"uid":"CCut",',
+      JSON.stringify(noTimestamp),
+      sslRecord('CGood', 3, 'ok.example.com'),
+    ]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CGood']);
+    expect(events[0]?.servername).toBe('ok.example.com');
+    expect(summary.files[0]?.skipped).toBe(3);
+    expect(summary.skippedByReason).toEqual({
+      'missing uid': 1,
+      'invalid JSON': 1,
+      'invalid or missing timestamp (ts)': 1,
+    });
+    expect(summary.samples.map((sample) => sample.line).sort()).toEqual([2, 3, 4]);
+  });
+
+  test('first record without id fields', async () => {
+    const folder = await tempFolder();
+    const x509 = JSON.stringify({ _path: 'x509', ts: 1713520800, id: 'FCert0', 'certificate.version': 3 });
+    const path = await writeLines(folder, 'zeek.json', [x509, connRecord('CAfterCert', 1)]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(summary.files[0]?.format).toBe('zeek-json');
+    expect(events.map((event) => event.uid)).toEqual(['CAfterCert']);
+    expect(summary.files[0]?.message).toBe('1 record of other Zeek logs (x509) ignored');
+  });
+
+  test('unmarked records follow the file name', async () => {
+    const folder = await tempFolder();
+    const unmarked = JSON.parse(connRecord('CNoPath', 1)) as Record<string, unknown>;
+    delete unmarked['_path'];
+    const path = await writeLines(folder, 'conn.log', [
+      dnsRecord('CDns0', 0),
+      JSON.stringify(unmarked),
+      connRecord('CWithPath', 2),
+    ]);
+
+    const { events } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CNoPath', 'CWithPath']);
+  });
+
+  test.skipIf(!HAS_SHARED_DATA)('Security-Datasets streams in one file', async () => {
+    const capture = (name: string) => sharedPath(`zeek-json/otrf-apt29-day2/${name}`);
+    // UTICA-ONE-DRIVE's ssl.log is the one of this capture with server names to join.
+    const names = ['NEWYORK_dns.log', 'UTICA-ONE-DRIVE_ssl.log', 'UTICA-ONE-DRIVE_conn.log'];
+    const folder = await tempFolder();
+    const parts = await Promise.all(names.map((name) => readFile(capture(name), 'utf8')));
+    const path = await writeLines(
+      folder,
+      'apt29-day2.json',
+      parts.map((part) => part.trimEnd()),
+    );
+
+    const fromSeparate = await importPaths(names.map(capture));
+    const fromMixed = await importPaths([path]);
+
+    expect(fromMixed.summary.eventsRead).toBe(64);
+    expect(withoutProvenance(fromMixed.events)).toEqual(withoutProvenance(fromSeparate.events));
+    expect(fromMixed.events.filter((event) => event.servername !== null).length).toBeGreaterThan(0);
+    expect(fromMixed.summary.files[0]?.message).toBe(
+      '59 ssl records to join by uid; 153 records of other Zeek logs (dns) ignored',
+    );
   });
 });
