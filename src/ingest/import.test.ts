@@ -114,10 +114,7 @@ const BAD_FILES: readonly BadFile[] = [
     // An executable-like file: binary, and no capture format's magic number.
     name: 'tool.bin',
     content: () =>
-      Buffer.concat([
-        Buffer.from('7f454c46020101000000000000000000', 'hex'),
-        Buffer.alloc(64, 7),
-      ]),
+      Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), Buffer.alloc(64, 7)]),
     problem: /binary content/,
     remedy: /export it as text/,
   },
