@@ -54,8 +54,9 @@ export function linesTableSql(sample: FileSample): string {
     // '\r\n' with strict_mode off accepts both LF and CRLF endings and strips the CR.
     "new_line='\\r\\n'",
     'strict_mode=false',
-    // The parallel reader loses a line at a buffer boundary with these options (DuckDB 1.5.6: one line
-    // of a 296 MB file, silently under ignore_errors), and row_number() runs in one thread anyway.
+    // DuckDB 1.5.6's parallel reader with these options dropped one line, without a reject, of a
+    // 296 MB file (default max_line_size) and of a 400 MB JSON-lines file (just past 256 MiB). The
+    // serial reader kept every line, and row_number() OVER () runs in one thread anyway.
     'parallel=false',
     `max_line_size=${MAX_LINE_BYTES}`,
     `compression='${sample.compression === 'gzip' ? 'gzip' : 'none'}'`,
