@@ -2,10 +2,20 @@
  * The embedded store: DuckDB through @duckdb/node-api, in memory by default or in a database file that
  * keeps an imported dataset between runs.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  BIGINT,
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  INTEGER,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 
 import { InputError } from '../errors.js';
-import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
+import { EVENT_COLUMNS, type ColumnType, type ConnectionEvent } from '../model/event.js';
 import {
   CREATE_FILES_TABLE_SQL,
   CREATE_REJECTS_TABLE_SQL,
@@ -64,26 +74,21 @@ export class DuckDbStore implements Store {
     return reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
   }
 
+  /**
+   * Appends events a data chunk of CHUNK_ROWS rows at a time, one typed array per column, which is several
+   * times faster than appending value by value.
+   */
   async appendEvents(events: readonly ConnectionEvent[]): Promise<void> {
     if (events.length === 0) return;
     const appender = await this.connection.createAppender(EVENTS_TABLE);
     try {
-      for (const event of events) {
-        for (const column of EVENT_COLUMNS) {
-          const value = event[column.name];
-          if (value === null || value === undefined) {
-            appender.appendNull();
-          } else if (column.type === 'VARCHAR') {
-            appender.appendVarchar(String(value));
-          } else if (column.type === 'BIGINT') {
-            appender.appendBigInt(BigInt(Math.round(Number(value))));
-          } else if (column.type === 'INTEGER') {
-            appender.appendInteger(Number(value));
-          } else {
-            appender.appendDouble(Number(value));
-          }
-        }
-        appender.endRow();
+      for (let start = 0; start < events.length; start += CHUNK_ROWS) {
+        const rows = events.slice(start, start + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(EVENT_COLUMN_TYPES, rows.length);
+        chunk.setColumns(
+          EVENT_COLUMNS.map((column) => rows.map((event) => toColumnValue(event[column.name], column.type))),
+        );
+        appender.appendDataChunk(chunk);
       }
       appender.flushSync();
     } finally {
@@ -95,6 +100,19 @@ export class DuckDbStore implements Store {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** Rows per data chunk: DuckDB's standard vector size. */
+const CHUNK_ROWS = 2048;
+
+const DUCKDB_TYPES: Record<ColumnType, DuckDBType> = { BIGINT, INTEGER, DOUBLE, VARCHAR };
+const EVENT_COLUMN_TYPES: readonly DuckDBType[] = EVENT_COLUMNS.map((column) => DUCKDB_TYPES[column.type]);
+
+function toColumnValue(value: string | number | null | undefined, type: ColumnType): DuckDBValue {
+  if (value === null || value === undefined) return null;
+  if (type === 'VARCHAR') return String(value);
+  if (type === 'BIGINT') return BigInt(Math.round(Number(value)));
+  return Number(value);
 }
 
 /** Converts DuckDB's JS values into JSON-friendly ones: BIGINT to number, inside lists and structs too. */
