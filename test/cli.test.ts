@@ -2,7 +2,7 @@
  * The `beaconhunt` command as a user runs it: the built binary in a child process, its stdout, stderr and
  * exit code. `npm test` builds dist/ first.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,6 +266,22 @@ describe('beaconhunt CLI', () => {
     expect(listed.map((format) => format.id)).toEqual(
       expect.arrayContaining(['zeek-tsv', 'qradar-json', 'sysmon-xml']),
     );
+  });
+
+  test('- reads standard input', async () => {
+    const conn = await readFile(join(SAMPLE_ZEEK, 'conn.log'));
+    const child = spawn(process.execPath, [BIN, 'scan', '-', '--json'], { cwd: REPOSITORY_ROOT });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdin.end(conn);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const findings = JSON.parse(Buffer.concat(stdout).toString('utf8')) as Array<Record<string, unknown>>;
+
+    expect(code).toBe(0);
+    expect(findings[0]).toMatchObject({ sourceip: '10.20.1.15', destinationport: 443 });
+    expect(Buffer.concat(stderr).toString('utf8')).toContain('1 file (1 loaded, 0 ignored)');
   });
 
   test('--now before every event finds nothing', async () => {

@@ -335,10 +335,11 @@ describe('collectInputFiles permission denied', () => {
 
 describe('collectInputFiles standard input and pipes', () => {
   const standardInputMessage = (path: string) =>
-    `${path}: reading standard input is not supported yet; save the data to a file and pass its path`;
+    `${path}: standard input is a terminal or closed; pipe the logs in (cat conn.log | beaconhunt scan -) or name the files`;
 
-  test('dash is standard input', async () => {
-    const error = await importError(['-']);
+  // The import reads `-` itself; collecting it as a named path means there was nothing to read.
+  test('dash is not a file path', async () => {
+    const error = await collectError(['-']);
 
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(standardInputMessage('-'));
@@ -364,7 +365,7 @@ describe('collectInputFiles standard input and pipes', () => {
 
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(
-      `${pipe}: a pipe, not a file; reading from a pipe is not supported yet; save the data to a file and pass its path`,
+      `${pipe}: a named pipe, not a file; pipe it to standard input instead (beaconhunt scan - < ${pipe})`,
     );
   });
 
@@ -379,6 +380,6 @@ describe('collectInputFiles standard input and pipes', () => {
     expect(events).toBe(3);
     const outcome = summary.files.find((file) => file.path === pipe);
     expect(outcome?.status).toBe('ignored');
-    expect(outcome?.message).toContain('reading from a pipe is not supported yet');
+    expect(outcome?.message).toContain('a named pipe, not a file');
   });
 });

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 
 export interface InputFile {
+  /** The name shown to the user and stored as each event's sourcefile. */
   path: string;
+  /** Where the content is read from when it is not `path`: an unpacked archive member or standard input. */
+  readPath?: string;
   /** True when the user named the file itself rather than a folder that contains it. */
   explicit: boolean;
   /**
@@ -27,7 +30,12 @@ export interface InputFile {
 }
 
 /** Paths that name standard input: the usual `-`, and Linux's links to file descriptor 0. */
-const STANDARD_INPUT_PATHS = new Set(['-', '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+export const STANDARD_INPUT_PATHS: ReadonlySet<string> = new Set([
+  '-',
+  '/dev/stdin',
+  '/dev/fd/0',
+  '/proc/self/fd/0',
+]);
 
 interface Walk {
   files: InputFile[];
@@ -161,10 +169,10 @@ async function addEntry(entry: Dirent, path: string, realPath: string, walk: Wal
  */
 function notRegularFileMessage(path: string, info: Stats | Dirent | null): string {
   if (STANDARD_INPUT_PATHS.has(path)) {
-    return `${path}: reading standard input is not supported yet; save the data to a file and pass its path`;
+    return `${path}: standard input is a terminal or closed; pipe the logs in (cat conn.log | beaconhunt scan -) or name the files`;
   }
   if (info?.isFIFO() === true) {
-    return `${path}: a pipe, not a file; reading from a pipe is not supported yet; save the data to a file and pass its path`;
+    return `${path}: a named pipe, not a file; pipe it to standard input instead (beaconhunt scan - < ${path})`;
   }
   const kind = info?.isSocket() === true ? 'a socket' : 'a device';
   return `${path}: ${kind}, not a regular file; pass log files or folders of them`;

@@ -2,12 +2,16 @@
  * The import stage: files in, normalised events out. Each file is sampled, matched to a format and
  * loaded; the outcome of every file and every skipped line goes into the report.
  */
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+
 import { InputError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import { EVENTS_TABLE, FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
 import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './finalize.js';
-import { collectInputFiles, fileSystemInputError, type InputFile } from './files.js';
+import { expandContainers, Workspace } from './containers.js';
+import { collectInputFiles, fileSystemInputError, STANDARD_INPUT_PATHS, type InputFile } from './files.js';
 import type { InputFormat, LoadContext, LoadResult } from './format.js';
 import { detectFormat } from './formats.js';
 import { verifyGzip } from './gzip.js';
@@ -35,6 +39,9 @@ export interface ImportProgress {
   currentFraction: number;
 }
 
+/** The name under which standard input appears in summaries and as the events' sourcefile. */
+const STANDARD_INPUT_NAME = '(standard input)';
+
 /** Milliseconds between progress reports while one file loads. */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -45,13 +52,54 @@ export async function importFiles(
 ): Promise<IngestReport> {
   const report = new IngestReport(options.strict ?? false);
   const localNetworks = options.localNetworks ?? new LocalNetworks();
-  const files = await collectInputFiles(paths);
-  if (files.length === 0) {
-    throw new InputError(
-      `no files found in ${paths.join(', ')}; point beaconhunt at log files or folders of them`,
+  const workspace = new Workspace();
+  try {
+    const files = await collectWithStandardInput(paths, workspace);
+    if (files.length === 0) {
+      throw new InputError(
+        `no files found in ${paths.join(', ')}; point beaconhunt at log files or folders of them`,
+      );
+    }
+    return await importCollected(
+      store,
+      await expandContainers(files, workspace),
+      report,
+      localNetworks,
+      options,
     );
+  } finally {
+    await workspace.dispose();
   }
+}
 
+/** Collects the named files and folders; `-` (or /dev/stdin) reads standard input into the workspace. */
+async function collectWithStandardInput(
+  paths: readonly string[],
+  workspace: Workspace,
+): Promise<InputFile[]> {
+  const named = paths.filter((path) => !STANDARD_INPUT_PATHS.has(path));
+  const files = await collectInputFiles(named);
+  if (named.length < paths.length) {
+    if (process.stdin.isTTY) {
+      throw new InputError(
+        '-: standard input is a terminal; pipe the logs in (cat conn.log | beaconhunt scan -) or name the files',
+        '-',
+      );
+    }
+    const readPath = await workspace.newPath('stdin');
+    await pipeline(process.stdin, createWriteStream(readPath));
+    files.push({ path: STANDARD_INPUT_NAME, readPath, explicit: true });
+  }
+  return files;
+}
+
+async function importCollected(
+  store: DuckDbStore,
+  files: readonly InputFile[],
+  report: IngestReport,
+  localNetworks: LocalNetworks,
+  options: ImportOptions,
+): Promise<IngestReport> {
   // Each file loads in a transaction of its own, because a DuckDB error aborts the whole transaction
   // and DuckDB has no savepoints: one unreadable file in a folder must not undo the others. A failure
   // that stops the import (such as a skipped line under --strict) deletes what this run loaded, so a
@@ -180,9 +228,14 @@ async function importOne(
 
   let sample;
   try {
-    sample = await sniffFile(file.path);
+    // The sample is read from where the content is, and named as the user knows the file.
+    sample = { ...(await sniffFile(file.readPath ?? file.path)), path: file.path };
   } catch (error) {
-    if (error instanceof InputError) return failOrIgnore(error);
+    if (error instanceof InputError) {
+      // Name an unpacked file or standard input as the user knows it, not by its temporary path.
+      const named = file.readPath ? error.message.replaceAll(file.readPath, file.path) : error.message;
+      return failOrIgnore(new InputError(named, file.path));
+    }
     // Permission denied, or the file was removed after the folder was listed.
     const inputError = await fileSystemInputError(file.path, error);
     if (inputError !== null) return failOrIgnore(inputError);
@@ -233,8 +286,9 @@ async function importOne(
   // line, so what the earlier read stored for the path is replaced rather than added to. The deletes scan
   // the whole events table, so they run only for such files.
   if ((previous?.imports ?? 0) > 0) await forgetFile(store, file.path);
-  const integrity = sample.compression === 'gzip' ? verifyGzip(file.path) : Promise.resolve(null);
-  const readable = await duckDbReadablePath(file.path);
+  const source = file.readPath ?? file.path;
+  const integrity = sample.compression === 'gzip' ? verifyGzip(source) : Promise.resolve(null);
+  const readable = await duckDbReadablePath(source);
   sample.readPath = readable.path;
   let result;
   try {

@@ -74,7 +74,7 @@ export class RejectBuffer {
 
 /** Opens the file's text as a stream, through gunzip when the file is compressed. */
 export function openText(sample: FileSample): Readable {
-  const raw = createReadStream(sample.path);
+  const raw = createReadStream(sample.readPath);
   if (sample.compression !== 'gzip') return raw.setEncoding('utf8');
   const gunzip = createGunzip();
   raw.on('error', (error) => gunzip.destroy(error));

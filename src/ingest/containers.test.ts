@@ -1,0 +1,150 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32, deflateRawSync } from 'node:zlib';
+
+import { afterEach, describe, expect, test } from 'vitest';
+
+import { InputError } from '../errors.js';
+import type { ConnectionEvent } from '../model/event.js';
+import { DuckDbStore } from '../store/duckdb.js';
+import { containerKind } from './containers.js';
+import { importFiles } from './import.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'containers');
+const EVENTS_IN_FIXTURE = 12;
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function tempFolder(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-containers-'));
+  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  return folder;
+}
+
+async function importPaths(paths: string[]) {
+  const store = await DuckDbStore.open();
+  cleanups.push(() => store.close());
+  const summary = (await importFiles(store, paths)).summary();
+  const events = await store.all<ConnectionEvent>('SELECT * FROM events ORDER BY sourcefile, sourceline');
+  return { summary, events };
+}
+
+/** Builds a zip archive with deflated entries, enough for tests (no zip64, no comments). */
+function zipArchive(entries: ReadonlyArray<[string, Buffer]>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of entries) {
+    const compressed = deflateRawSync(data);
+    const nameBytes = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc32(data), 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc32(data), 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, compressed);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + compressed.length;
+  }
+  const centralSize = centrals.reduce((sum, part) => sum + part.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, ...centrals, end]);
+}
+
+describe('containerKind', () => {
+  test.each([
+    [[0x50, 0x4b, 0x03, 0x04], 'zip'],
+    [[0x42, 0x5a, 0x68, 0x39], 'bzip2'],
+    [[0x28, 0xb5, 0x2f, 0xfd], 'zstd'],
+    [[0x1f, 0x8b, 0x08, 0x00], null],
+    [[0x23, 0x73, 0x65, 0x70], null],
+  ])('%j is %s', (bytes, kind) => {
+    expect(containerKind(Uint8Array.from(bytes))).toBe(kind);
+  });
+});
+
+describe('compressed and archived inputs', () => {
+  test.each(['conn.log.bz2', 'conn.log.zst'])('%s loads under its own name', async (name) => {
+    const folder = await tempFolder();
+    const path = join(folder, name);
+    await copyFile(join(FIXTURES, name), path);
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(summary.eventsRead).toBe(EVENTS_IN_FIXTURE);
+    expect(summary.files[0]?.path).toBe(path);
+    expect(events[0]?.sourcefile).toBe(path);
+    expect(events[0]?.sourceline).toBe(9);
+  });
+
+  test('zip members load as archive!/member', async () => {
+    const folder = await tempFolder();
+    const conn = await readFile(join(FIXTURES, '..', '..', '..', 'samples', 'zeek', 'conn.log'));
+    const archive = join(folder, 'logs.zip');
+    await writeFile(
+      archive,
+      zipArchive([
+        ['day1/conn.log', conn.subarray(0, conn.indexOf('\n', 20_000) + 1)],
+        ['README.txt', Buffer.from('exported from the sensor\n')],
+      ]),
+    );
+
+    const { summary, events } = await importPaths([archive]);
+
+    expect(summary.files.map((file) => [file.path, file.status])).toEqual([
+      [`${archive}!/day1/conn.log`, 'loaded'],
+      [`${archive}!/README.txt`, 'ignored'],
+    ]);
+    expect(events.length).toBeGreaterThan(100);
+    expect(events[0]?.sourcefile).toBe(`${archive}!/day1/conn.log`);
+  });
+
+  test('zip entry climbing out is rejected', async () => {
+    const folder = await tempFolder();
+    const archive = join(folder, 'evil.zip');
+    const conn = await readFile(join(FIXTURES, '..', '..', '..', 'samples', 'zeek', 'conn.log'));
+    await writeFile(archive, zipArchive([['../../escaped-conn.log', conn.subarray(0, 5000)]]));
+
+    const error = await importPaths([archive]).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain('invalid relative path: ../../escaped-conn.log');
+    await expect(readFile(join(folder, '..', 'escaped-conn.log'))).rejects.toThrow();
+  });
+
+  test('corrupt bzip2 named explicitly is an InputError', async () => {
+    const folder = await tempFolder();
+    const path = join(folder, 'broken.log.bz2');
+    const good = await readFile(join(FIXTURES, 'conn.log.bz2'));
+    await writeFile(path, good.subarray(0, 200));
+
+    const error = await importPaths([path]).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain('cannot unpack the bzip2 data');
+  });
+});

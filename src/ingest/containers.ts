@@ -1,0 +1,206 @@
+/**
+ * Archives and compressed files that DuckDB's readers cannot open: zip archives, bzip2 and Zstandard. Each
+ * is unpacked into a private temporary folder before the import, and the unpacked files are read in place
+ * of the original. Their events keep the name the user knows: the original path for a compressed file,
+ * and `archive.zip!/inner/path` for a file inside a zip archive. gzip needs none of this, because every
+ * reader streams it directly.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { Decompress } from 'fzstd';
+import bz2 from 'unbzip2-stream';
+import yauzl from 'yauzl';
+
+import { InputError } from '../errors.js';
+import type { InputFile } from './files.js';
+
+export type ContainerKind = 'zip' | 'bzip2' | 'zstd';
+
+/** Magic numbers: zip local file header "PK\x03\x04", bzip2 "BZh", Zstandard frame 0xFD2FB528 (little-endian). */
+export function containerKind(head: Uint8Array): ContainerKind | null {
+  if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return null;
+}
+
+/** A temporary folder for unpacked files, removed when the import ends. */
+export class Workspace {
+  private folder: string | null = null;
+  private count = 0;
+
+  /** Returns a new path inside the workspace, under a numbered folder so that names never collide. */
+  async newPath(name: string): Promise<string> {
+    this.folder ??= await mkdtemp(join(tmpdir(), 'beaconhunt-unpacked-'));
+    this.count += 1;
+    const path = join(this.folder, String(this.count), name);
+    await mkdir(dirname(path), { recursive: true });
+    return path;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.folder !== null) await rm(this.folder, { recursive: true, force: true });
+    this.folder = null;
+  }
+}
+
+/**
+ * Replaces each zip, bzip2 or Zstandard file with the files it unpacks to. A container that cannot be
+ * unpacked is kept with `unreadable` set, so the import reports it like any unreadable file.
+ */
+export async function expandContainers(
+  files: readonly InputFile[],
+  workspace: Workspace,
+): Promise<InputFile[]> {
+  const expanded: InputFile[] = [];
+  for (const file of files) {
+    if (file.unreadable !== undefined || file.duplicate !== undefined) {
+      expanded.push(file);
+      continue;
+    }
+    const kind = await readContainerKind(file.readPath ?? file.path);
+    if (kind === null) {
+      expanded.push(file);
+      continue;
+    }
+    try {
+      expanded.push(...(await unpack(file, kind, workspace)));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const unreadable = new InputError(
+        `${file.path}: cannot unpack the ${kind} data (${reason}); check the file, or copy it again if it is truncated`,
+        file.path,
+      );
+      expanded.push({ ...file, unreadable });
+    }
+  }
+  return expanded;
+}
+
+async function readContainerKind(path: string): Promise<ContainerKind | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (handle === null) return null;
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    return containerKind(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+async function unpack(file: InputFile, kind: ContainerKind, workspace: Workspace): Promise<InputFile[]> {
+  const source = file.readPath ?? file.path;
+  if (kind === 'zip') return unpackZip(file, source, workspace);
+  const target = await workspace.newPath('unpacked');
+  const decompressor = kind === 'bzip2' ? bz2() : zstdTransform();
+  await pipeline(createReadStream(source), decompressor, createWriteStream(target));
+  return [{ ...file, readPath: target }];
+}
+
+/** Extracts every file of a zip archive; entries count as files met in a folder, not files the user named. */
+async function unpackZip(file: InputFile, source: string, workspace: Workspace): Promise<InputFile[]> {
+  const archive = await openZip(source);
+  const entries: InputFile[] = [];
+  try {
+    for await (const entry of zipEntries(archive)) {
+      if (entry.fileName.endsWith('/')) continue;
+      // yauzl has already rejected names that climb out; normalising again costs nothing.
+      const inner = normalize(entry.fileName.replaceAll('\\', '/'))
+        .replace(/^(\.\.(\/|$))+/, '')
+        .replace(/^\/+/, '');
+      const target = await workspace.newPath(inner);
+      const stream = await openZipEntry(archive, entry);
+      await pipeline(stream, createWriteStream(target));
+      entries.push({ path: `${file.path}!/${entry.fileName}`, readPath: target, explicit: false });
+    }
+  } finally {
+    archive.close();
+  }
+  return entries.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+function openZip(path: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    // yauzl rejects an archive whose entry names are absolute or climb out with "..".
+    yauzl.open(path, { lazyEntries: true, autoClose: false }, (error, archive) => {
+      if (error || !archive) reject(error ?? new Error('no archive'));
+      else resolve(archive);
+    });
+  });
+}
+
+async function* zipEntries(archive: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
+  while (true) {
+    const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
+      const onEntry = (next: yauzl.Entry) => {
+        cleanup();
+        resolve(next);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(null);
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = () => {
+        archive.off('entry', onEntry);
+        archive.off('end', onEnd);
+        archive.off('error', onError);
+      };
+      archive.on('entry', onEntry);
+      archive.on('end', onEnd);
+      archive.on('error', onError);
+      archive.readEntry();
+    });
+    if (entry === null) return;
+    yield entry;
+  }
+}
+
+function openZipEntry(archive: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    archive.openReadStream(entry, (error, stream) => {
+      if (error || !stream) reject(error ?? new Error(`cannot read ${entry.fileName}`));
+      else resolve(stream);
+    });
+  });
+}
+
+/** Wraps fzstd's push-based decompressor as a Node transform stream. */
+function zstdTransform(): Transform {
+  const output: Buffer[] = [];
+  const decompressor = new Decompress((data) => {
+    output.push(Buffer.from(data));
+  });
+  const drainInto = (transform: Transform): void => {
+    for (const chunk of output.splice(0)) transform.push(chunk);
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        decompressor.push(chunk);
+        drainInto(this);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+    flush(callback) {
+      try {
+        decompressor.push(new Uint8Array(0), true);
+        drainInto(this);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+}
