@@ -32,6 +32,8 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** CIDRs counted as local; defaults to DEFAULT_LOCAL_NETWORKS. */
   localNetworks?: readonly string[];
   strict?: boolean;
+  /** Read every file as this format id instead of detecting each file's format. */
+  format?: string;
   /** Called after each file and a few times a second while one loads. */
   onProgress?: (progress: ImportProgress) => void;
   /** Called when the scan moves on to a stage that has no progress of its own, such as scoring. */
@@ -72,6 +74,7 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
       const report = await importFiles(store, paths, {
         localNetworks,
         strict: options.strict ?? false,
+        ...(options.format !== undefined ? { format: options.format } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onStage ? { onStage: options.onStage } : {}),
       });
@@ -117,7 +120,7 @@ export interface ImportResult {
 export async function importIntoDatabase(
   db: string,
   paths: readonly string[],
-  options: Pick<ScanOptions, 'localNetworks' | 'strict' | 'onProgress' | 'onStage'> = {},
+  options: Pick<ScanOptions, 'localNetworks' | 'strict' | 'format' | 'onProgress' | 'onStage'> = {},
 ): Promise<ImportResult> {
   const started = performance.now();
   const store = await DuckDbStore.open(db);
@@ -125,6 +128,7 @@ export async function importIntoDatabase(
     const report = await importFiles(store, paths, {
       localNetworks: new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS),
       strict: options.strict ?? false,
+      ...(options.format !== undefined ? { format: options.format } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onStage ? { onStage: options.onStage } : {}),
     });

@@ -284,6 +284,22 @@ describe('beaconhunt CLI', () => {
     expect(Buffer.concat(stderr).toString('utf8')).toContain('1 file (1 loaded, 0 ignored)');
   });
 
+  test('--format reads files as the named format', async () => {
+    const renamed = join(workdir, 'conn-export.txt');
+    await writeFile(renamed, await readFile(join(SAMPLE_ZEEK, 'conn.log')));
+
+    const forced = await beaconhunt('scan', renamed, '--format', 'zeek-tsv', '--json', '--top', '1');
+    const unknown = await beaconhunt('scan', renamed, '--format', 'nope');
+    const wrong = await beaconhunt('scan', renamed, '--format', 'qradar-json');
+
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)[0]).toMatchObject({ sourceip: '10.20.1.15' });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown format "nope"; run `beaconhunt formats`');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('could not be read as qradar-json');
+  });
+
   test('--now before every event finds nothing', async () => {
     const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--now', '2020-01-01T00:00:00Z', '--json');
 

@@ -40,6 +40,7 @@ interface ScanFlags {
   localNet?: string[];
   config?: string;
   strict?: boolean;
+  format?: string;
   top?: number;
   minScore?: number;
   minConnections?: number;
@@ -54,6 +55,7 @@ interface ScanFlags {
 
 interface ImportFlags {
   db: string;
+  format?: string;
   localNet?: string[];
   config?: string;
   strict?: boolean;
@@ -109,6 +111,10 @@ export function buildProgram(): Command {
     .option('--config <file>', 'YAML configuration file (local_networks)')
     .option('--strict', 'fail on the first skipped line or unusable file instead of counting it')
     .option(
+      '--format <id>',
+      'read every file as this format instead of detecting it (see `beaconhunt formats`)',
+    )
+    .option(
       '--top <n>',
       `show only the first n findings (table default ${DEFAULT_TABLE_ROWS}, 0 for all)`,
       parseInteger('--top'),
@@ -157,6 +163,10 @@ export function buildProgram(): Command {
     .option('--local-net <cidr>', 'local network, repeatable; replaces the defaults', collect)
     .option('--config <file>', 'YAML configuration file (local_networks)')
     .option('--strict', 'fail on the first skipped line or unusable file')
+    .option(
+      '--format <id>',
+      'read every file as this format instead of detecting it (see `beaconhunt formats`)',
+    )
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -193,6 +203,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     strict: flags.strict ?? false,
     onProgress: progress.update,
     onStage: progress.stage,
+    ...(flags.format !== undefined ? { format: flags.format } : {}),
     ...(flags.db !== undefined ? { db: flags.db } : {}),
     ...(flags.now !== undefined ? { now: flags.now } : {}),
     ...(localNetworks !== undefined ? { localNetworks } : {}),
@@ -272,6 +283,7 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
       strict: flags.strict ?? false,
       onProgress: progress.update,
       onStage: progress.stage,
+      ...(flags.format !== undefined ? { format: flags.format } : {}),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
     });
   } finally {

@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import { EVENTS_TABLE, FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
@@ -13,7 +13,7 @@ import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './f
 import { expandContainers, Workspace } from './containers.js';
 import { collectInputFiles, fileSystemInputError, STANDARD_INPUT_PATHS, type InputFile } from './files.js';
 import type { InputFormat, LoadContext, LoadResult } from './format.js';
-import { detectFormat } from './formats.js';
+import { detectFormat, formatById } from './formats.js';
 import { verifyGzip } from './gzip.js';
 import { prepareLineRenumbering, ReaderSkippedLinesError, resetSkippedLines } from './lines.js';
 import { IngestReport, type FileOutcome } from './report.js';
@@ -24,6 +24,8 @@ export interface ImportOptions {
   localNetworks?: LocalNetworks;
   /** Fail on the first skipped line or unusable file instead of counting it. */
   strict?: boolean;
+  /** A format id that every file is read as, in place of detection from its content. */
+  format?: string;
   /** Called after each file and a few times a second while one loads, for progress display. */
   onProgress?: (progress: ImportProgress) => void;
   /** Called when the import moves on to a stage that has no progress of its own. */
@@ -122,6 +124,14 @@ async function importCollected(
   return report;
 }
 
+function requireFormat(id: string): InputFormat {
+  const format = formatById(id);
+  if (format === undefined) {
+    throw new UsageError(`unknown format "${id}"; run \`beaconhunt formats\` to list the format ids`);
+  }
+  return format;
+}
+
 /** Runs `work` in a transaction: committed when it succeeds, rolled back when it throws. */
 async function inTransaction<T>(store: DuckDbStore, work: () => Promise<T>): Promise<T> {
   await store.run('BEGIN TRANSACTION');
@@ -159,6 +169,7 @@ async function importEach(
   options: ImportOptions,
   loaded: string[],
 ): Promise<void> {
+  const forced = options.format === undefined ? null : requireFormat(options.format);
   for (const [index, file] of files.entries()) {
     const emit = (fraction: number, current: string | null, done: number) =>
       options.onProgress?.({
@@ -172,7 +183,7 @@ async function importEach(
       : null;
     try {
       const outcome = await inTransaction(store, () =>
-        importOne(store, file, report, localNetworks, options.strict ?? false),
+        importOne(store, file, report, localNetworks, options.strict ?? false, forced),
       );
       if (outcome.status === 'loaded') loaded.push(file.path);
       report.addFile(outcome);
@@ -199,6 +210,7 @@ async function importOne(
   report: IngestReport,
   localNetworks: LocalNetworks,
   strict: boolean,
+  forced: InputFormat | null,
 ): Promise<FileOutcome> {
   const failOrIgnore = (error: InputError): FileOutcome => {
     // A file the user named must be usable; files met while walking a folder (READMEs, pcaps) are
@@ -249,7 +261,7 @@ async function importOne(
       ),
     );
   }
-  const format = detectFormat(sample);
+  const format = forced ?? detectFormat(sample);
   if (format === null) {
     // With no complete line in the sample, the first line is longer than the sample.
     const firstLine = (sample.lines.find((line) => line.trim() !== '') ?? sample.text.trimStart()).slice(
