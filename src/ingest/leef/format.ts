@@ -1,0 +1,20 @@
+/** The LEEF input format: IBM Log Event Extended Format 1.0 and 2.0 lines, with or without a syslog header. */
+import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { firstLineIsEvent, loadEventLines } from '../keyvalue/load.js';
+import type { FileSample } from '../sniff.js';
+import { LEEF_FORMAT_ID, leefLineParser } from './fields.js';
+import { LEEF_MARKER } from './parse.js';
+
+export const leefFormat: InputFormat = {
+  id: LEEF_FORMAT_ID,
+  description: 'IBM LEEF 1.0 and 2.0 events, one per line, with or without a syslog header',
+  providesDirection: false,
+
+  detect(sample: FileSample): boolean {
+    return firstLineIsEvent(sample, LEEF_MARKER);
+  },
+
+  load(context: LoadContext): Promise<LoadResult> {
+    return loadEventLines(context, 'LEEF', (referenceMs) => leefLineParser(context.sample.path, referenceMs));
+  },
+};
