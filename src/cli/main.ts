@@ -82,7 +82,10 @@ export function buildProgram(): Command {
   program
     .command('scan')
     .description('Read logs (or a saved dataset) and rank beacon-like connection series')
-    .argument('[paths...]', 'log files or folders (walked recursively); .gz is read transparently')
+    .argument(
+      '[paths...]',
+      'log files or folders (walked recursively), - for standard input; .gz, .bz2, .zst and .zip are opened',
+    )
     .addOption(
       new Option('-d, --detector <id>', 'detector to run').choices([...DETECTOR_IDS]).default('beacon'),
     )

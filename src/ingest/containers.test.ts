@@ -123,6 +123,27 @@ describe('compressed and archived inputs', () => {
     expect(events[0]?.sourcefile).toBe(`${archive}!/day1/conn.log`);
   });
 
+  test('compressed members and syslog formats inside a zip load', async () => {
+    const folder = await tempFolder();
+    const archive = join(folder, 'nested.zip');
+    const iptables = await readFile(join(FIXTURES, '..', 'iptables', 'kern.log'));
+    await writeFile(
+      archive,
+      zipArchive([
+        ['zeek/conn.log.bz2', await readFile(join(FIXTURES, 'conn.log.bz2'))],
+        ['fw/kern.log', iptables],
+      ]),
+    );
+
+    const { summary } = await importPaths([archive]);
+
+    expect(summary.files.map((file) => [file.path, file.status])).toEqual([
+      [`${archive}!/fw/kern.log`, 'loaded'],
+      [`${archive}!/zeek/conn.log.bz2`, 'loaded'],
+    ]);
+    expect(summary.files[1]?.events).toBe(EVENTS_IN_FIXTURE);
+  });
+
   test('zip entry climbing out is rejected', async () => {
     const folder = await tempFolder();
     const archive = join(folder, 'evil.zip');

@@ -94,13 +94,46 @@ async function readContainerKind(path: string): Promise<ContainerKind | null> {
   }
 }
 
-async function unpack(file: InputFile, kind: ContainerKind, workspace: Workspace): Promise<InputFile[]> {
+/** Containers inside containers (a .bz2 inside a .zip) are opened up to this depth. */
+const MAX_NESTING = 3;
+
+async function unpack(
+  file: InputFile,
+  kind: ContainerKind,
+  workspace: Workspace,
+  depth = 1,
+): Promise<InputFile[]> {
   const source = file.readPath ?? file.path;
-  if (kind === 'zip') return unpackZip(file, source, workspace);
+  if (kind === 'zip') {
+    const entries = await unpackZip(file, source, workspace);
+    return depth < MAX_NESTING ? expandNested(entries, workspace, depth) : entries;
+  }
   const target = await workspace.newPath('unpacked');
   const decompressor = kind === 'bzip2' ? bz2() : zstdTransform();
   await pipeline(createReadStream(source), decompressor, createWriteStream(target));
   return [{ ...file, readPath: target }];
+}
+
+/** Opens the containers among a zip archive's members, so they are read as if found in a folder. */
+async function expandNested(entries: InputFile[], workspace: Workspace, depth: number): Promise<InputFile[]> {
+  const expanded: InputFile[] = [];
+  for (const entry of entries) {
+    const kind = await readContainerKind(entry.readPath ?? entry.path);
+    if (kind === null) {
+      expanded.push(entry);
+      continue;
+    }
+    try {
+      expanded.push(...(await unpack(entry, kind, workspace, depth + 1)));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      expanded.push({
+        ...entry,
+        unreadable: new InputError(`${entry.path}: cannot unpack the ${kind} data (${reason})`, entry.path),
+      });
+    }
+  }
+  return expanded;
 }
 
 /** Extracts every file of a zip archive; entries count as files met in a folder, not files the user named. */

@@ -116,7 +116,7 @@ const BAD_FILES: readonly BadFile[] = [
     content: () =>
       Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), Buffer.alloc(64, 7)]),
     problem: /binary content/,
-    remedy: /export it as text/,
+    remedy: /check that this is a log, or run `beaconhunt formats`/,
   },
   {
     name: 'conn.log.gz',

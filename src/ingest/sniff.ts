@@ -64,7 +64,7 @@ export async function sniffFile(path: string): Promise<FileSample> {
   const binaryFormat = captureKind(head);
   if (binaryFormat === null && looksBinary(head)) {
     throw new InputError(
-      `${path}: binary content, not a text log or a pcap or pcapng capture; export it as text (Zeek TSV or JSON, QRadar JSON or CSV, Sysmon JSON or XML)`,
+      `${path}: binary content that is not a packet capture or an archive; check that this is a log, or run \`beaconhunt formats\` to see what is read`,
       path,
     );
   }

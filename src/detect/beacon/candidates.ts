@@ -47,10 +47,10 @@ const MAX_LISTED_VALUES = 3;
 export const FAILED_STATES = ['S0', 'REJ', 'RSTOS0', 'RSTRH', 'SH', 'SHR'] as const;
 
 /** IPv4 multicast 224.0.0.0/4 (first octet 224–239), limited broadcast, and IPv6 multicast ff00::/8. */
-const MULTICAST_SQL = `(
-  (destinationip LIKE '%.%' AND TRY_CAST(split_part(destinationip, '.', 1) AS INTEGER) BETWEEN 224 AND 239)
-  OR destinationip = '255.255.255.255'
-  OR lower(destinationip) LIKE 'ff%:%')`;
+const MULTICAST_SQL = `coalesce(
+  (regexp_full_match(destinationip, '(22[4-9]|23[0-9])\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}')
+   OR destinationip = '255.255.255.255'
+   OR regexp_full_match(lower(destinationip), 'ff[0-9a-f]{2}:[0-9a-f:.]*')), false)`;
 
 export async function fetchCandidates(store: Store, query: CandidateQuery): Promise<CandidateSeries[]> {
   const ipPairs = await store.all<CandidateSeries>(candidateSql('ip-port', query));

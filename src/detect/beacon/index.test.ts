@@ -154,6 +154,34 @@ describe('beacon detector', () => {
     ).toHaveLength(2);
   });
 
+  test('host names as destinations are not multicast', async () => {
+    const events = [
+      ...series({
+        sourceip: '10.0.0.9',
+        destinationip: 'c2.example.net',
+        destinationport: 80,
+        count: 30,
+        gapMs: 60_000,
+      }),
+      ...series({
+        sourceip: '10.0.0.9',
+        destinationip: '230.example.net',
+        destinationport: 80,
+        count: 30,
+        gapMs: 60_000,
+      }),
+    ];
+
+    const findings = await run(events);
+
+    expect(
+      findings
+        .filter((finding) => finding.key === 'ip-port')
+        .map((finding) => finding.destinationip)
+        .sort(),
+    ).toEqual(['230.example.net', 'c2.example.net']);
+  });
+
   test('series shorter than minConnections are left out', async () => {
     const events = series({
       sourceip: '10.0.0.1',

@@ -21,7 +21,8 @@ export interface FramedLine {
  * cannot have been written after it. For a gzip file that is when it was compressed, which is later still.
  */
 export async function yearReferenceMs(sample: FileSample): Promise<number> {
-  return (await stat(sample.path)).mtimeMs;
+  // readPath: standard input and zip members have no file at `path`.
+  return (await stat(sample.readPath)).mtimeMs;
 }
 
 /**

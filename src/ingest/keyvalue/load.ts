@@ -21,7 +21,8 @@ export async function loadEventLines(
   formatName: string,
   makeParser: (referenceMs: number) => (line: string, lineNumber: number) => ParsedLine,
 ): Promise<LoadResult> {
-  const referenceMs = (await stat(context.sample.path)).mtimeMs;
+  // readPath: standard input and zip members have no file at `path`.
+  const referenceMs = (await stat(context.sample.readPath)).mtimeMs;
   const counts = await loadTextLines(context, makeParser(referenceMs));
   if (counts.events === 0 && counts.skipped === 0 && counts.ignored > 0) {
     return {

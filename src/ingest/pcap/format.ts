@@ -137,6 +137,9 @@ function loadMessage(counts: CaptureCounts, ending: string | null): string | und
 export const pcapFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'PCAP and PCAPNG packet captures (TCP and UDP flows, TLS server names, HTTP requests)',
+  recognisedBy:
+    'the pcap magic number (a1b2c3d4 or a1b23c4d, either byte order) or a pcapng Section Header Block',
+  example: "(binary) tcpdump -w capture.pcap, or Wireshark's File > Save As in pcap or pcapng format",
   providesDirection: false,
 
   detect(sample: FileSample): boolean {
