@@ -170,9 +170,14 @@ export class FlowTable {
 
     const fromInitiator = sourceKey === flow.initiatorKey;
     const sender = fromInitiator ? flow.orig : flow.resp;
-    // A retransmitted SYN, or the SYN of a SYN-ACK that was captured before it.
-    if (sender.initialSequence === packet.sequence) return false;
-    if (fromInitiator && flow.resp.synAckAcknowledges === (packet.sequence + 1) >>> 0) return false;
+    // A retransmitted SYN, or the SYN of a SYN-ACK that was captured before it. After both sides sent
+    // FIN the connection is over, so a SYN is a new connection even with the same sequence number, as
+    // generated traffic and some embedded stacks produce.
+    const finished = flow.orig.fin && flow.resp.fin;
+    if (sender.initialSequence === packet.sequence && !finished) return false;
+    if (fromInitiator && !finished && flow.resp.synAckAcknowledges === (packet.sequence + 1) >>> 0) {
+      return false;
+    }
 
     const closed = flow.orig.fin || flow.orig.rst || flow.resp.fin || flow.resp.rst;
     return closed || !flow.orig.syn;

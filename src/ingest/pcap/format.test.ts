@@ -284,6 +284,18 @@ describe('pcap flows', () => {
     expect(new Set(events.map((event) => event.uid)).size).toBe(2);
   });
 
+  test('new SYN with the same sequence after close splits the flow', async () => {
+    // Generated traffic often reuses the initial sequence number; after both FINs it is a new connection.
+    const first = new TcpConversation('10.1.1.1', 40001, '10.2.2.2', 9000, T0).handshake().close();
+    const second = new TcpConversation('10.1.1.1', 40001, '10.2.2.2', 9000, T0 + 60_000_000)
+      .handshake()
+      .close();
+    const { events } = await loadBuffer(ethernetPcap([...first.packets, ...second.packets]));
+
+    expect(events).toHaveLength(2);
+    expect(events.map((event) => event.starttime)).toEqual([T0 / 1000, T0 / 1000 + 60_000]);
+  });
+
   test('retransmitted SYN stays one attempt', async () => {
     const conversation = new TcpConversation('10.1.1.1', 40001, '10.2.2.2', 9000, T0).syn();
     const retransmission = { ...conversation.packets[0]!, timeMicros: T0 + 1_000_000 };
