@@ -66,3 +66,29 @@ export function portSql(expression: string): string {
 export function invalidPortSql(expression: string): string {
   return `(${expression} IS NOT NULL AND ${portSql(expression)} IS NULL)`;
 }
+
+/** An IPv6 address written as eight groups of one to four hex digits, with no "::" and no IPv4 part. */
+const IPV6_FULL_FORM = '[0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7}';
+
+/**
+ * SQL for an address in the canonical text of RFC 5952 when it is an IPv6 address written in full, as
+ * Suricata writes them (2001:0db8:0000:…:0001 becomes 2001:db8::1). Other text, IPv4 and IPv6 already
+ * compressed, is returned unchanged. Text without a colon is passed over first, so IPv4 costs one test.
+ */
+export function canonicalIpSql(expression: string): string {
+  // Lower-case and drop leading zeros: 2001:db8:0:0:0:0:0:1. Colons at both ends let the zero-run
+  // patterns below match a run at the start or end of the address as they match one in the middle.
+  const wrapped = `(':' || regexp_replace(lower(${expression}), '(^|:)0+([0-9a-f])', '\\1\\2', 'g') || ':')`;
+  // RFC 5952 section 4.2: the longest run of two or more zero groups becomes "::", the first of equal runs.
+  // regexp_replace without 'g' replaces the first match only.
+  const runs = [8, 7, 6, 5, 4, 3, 2].map(
+    (length) =>
+      `WHEN regexp_matches(${wrapped}, ':(0:){${length}}') THEN regexp_replace(${wrapped}, ':(0:){${length}}', '::')`,
+  );
+  const compressed = `(CASE ${runs.join(' ')} ELSE ${wrapped} END)`;
+  // Drop the added colons, except where they are part of a "::" at either end.
+  const unwrapped = `regexp_replace(regexp_replace(${compressed}, '^:([^:])', '\\1'), '([^:]):$', '\\1')`;
+  return `(CASE WHEN NOT contains(${expression}, ':') THEN ${expression}
+                WHEN regexp_full_match(${expression}, '${IPV6_FULL_FORM}') THEN ${unwrapped}
+                ELSE ${expression} END)`;
+}

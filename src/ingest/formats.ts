@@ -12,6 +12,7 @@ import { pcapFormat } from './pcap/format.js';
 import { qradarCsvFormat } from './qradar/csv.js';
 import { qradarJsonFormat } from './qradar/json.js';
 import { squidCommonFormat, squidFormat } from './squid/access.js';
+import { suricataEveFormat } from './suricata/eve.js';
 import { sysmonJsonFormat } from './sysmon/json.js';
 import { sysmonXmlFormat } from './sysmon/xml.js';
 import { zeekJsonFormat } from './zeek/json.js';
@@ -23,6 +24,7 @@ export const INPUT_FORMATS: readonly InputFormat[] = [
   zeekTsvFormat,
   zeekJsonFormat,
   zeekSummaryFormat,
+  suricataEveFormat,
   qradarJsonFormat,
   qradarCsvFormat,
   sysmonJsonFormat,

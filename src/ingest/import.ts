@@ -8,8 +8,20 @@ import { pipeline } from 'node:stream/promises';
 import { InputError, UsageError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
-import { EVENTS_TABLE, FILES_TABLE, REJECTS_TABLE } from '../store/schema.js';
-import { assignDirections, dropDuplicateEvents, joinZeekProtocolLogs } from './finalize.js';
+import {
+  DNS_QUERIES_TABLE,
+  DNS_RESPONSES_TABLE,
+  EVENTS_TABLE,
+  FILES_TABLE,
+  REJECTS_TABLE,
+} from '../store/schema.js';
+import {
+  assignDirections,
+  dropDuplicateEvents,
+  joinFlowProtocolLogs,
+  mergeDnsResponses,
+  nameEventsFromDns,
+} from './finalize.js';
 import { expandContainers, Workspace } from './containers.js';
 import { collectInputFiles, fileSystemInputError, STANDARD_INPUT_PATHS, type InputFile } from './files.js';
 import type { InputFormat, LoadContext, LoadResult } from './format.js';
@@ -114,7 +126,9 @@ async function importCollected(
     options.onStage?.('joining and deduplicating');
     await inTransaction(store, async () => {
       report.duplicatesDropped += await dropDuplicateEvents(store);
-      await joinZeekProtocolLogs(store);
+      await joinFlowProtocolLogs(store);
+      await mergeDnsResponses(store);
+      await nameEventsFromDns(store);
       await assignDirections(store, localNetworks);
     });
   } catch (error) {
@@ -356,7 +370,7 @@ async function loadFile(format: InputFormat, context: LoadContext): Promise<Load
   } catch (error) {
     if (!(error instanceof ReaderSkippedLinesError)) throw error;
   }
-  // NOTE: Zeek ssl and http rows carry no file name, so the rows of the first load stay beside those of
+  // NOTE: TLS and HTTP side rows carry no file name, so the rows of the first load stay beside those of
   // the second. The joins take one value per uid, so the copies do not change any event.
   await forgetFile(store, sample.path);
   await prepareLineRenumbering(store);
@@ -372,9 +386,14 @@ function truncatedGzipMessage(path: string, damage: string, events: number | nul
   return `${path}: gzip data is truncated or corrupt (${damage}); ${next}`;
 }
 
-/** Deletes what an earlier read of `path` stored: its events, skipped lines and catalogue entry. */
+/**
+ * Deletes what an earlier read of `path` stored: its events, DNS queries, skipped lines and catalogue
+ * entry.
+ */
 async function forgetFile(store: DuckDbStore, path: string): Promise<void> {
   await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE sourcefile = ?`, [path]);
+  await store.run(`DELETE FROM ${DNS_QUERIES_TABLE} WHERE sourcefile = ?`, [path]);
+  await store.run(`DELETE FROM ${DNS_RESPONSES_TABLE} WHERE sourcefile = ?`, [path]);
   await store.run(`DELETE FROM ${REJECTS_TABLE} WHERE sourcefile = ?`, [path]);
   await store.run(`DELETE FROM ${FILES_TABLE} WHERE path = ?`, [path]);
 }

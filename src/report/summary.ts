@@ -70,7 +70,12 @@ function plural(value: number, noun: string): string {
   return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
 }
 
-/** Zeek ssl.log and http.log files report how many records wait to be joined; that is not news. */
+/**
+ * Zeek ssl.log, http.log and dns.log files report how many records wait to be joined or to name
+ * connections. That is not news.
+ */
 function isJoinNote(message: string): boolean {
-  return /^\d+ (ssl|http) records to join by uid$/.test(message);
+  return /^\d+ (ssl|http) records? to join by uid$|^\d+ dns (query|queries) to name connections$/.test(
+    message,
+  );
 }

@@ -19,7 +19,10 @@ import { EVENT_COLUMNS, type ColumnType, type ConnectionEvent } from '../model/e
 import {
   CREATE_FILES_TABLE_SQL,
   CREATE_REJECTS_TABLE_SQL,
+  createDnsTableSql,
   createEventsTableSql,
+  DNS_QUERIES_TABLE,
+  DNS_RESPONSES_TABLE,
   EVENTS_TABLE,
 } from './schema.js';
 import type { SqlValue, Store } from './store.js';
@@ -55,6 +58,8 @@ export class DuckDbStore implements Store {
     await store.run(createEventsTableSql());
     await store.run(CREATE_REJECTS_TABLE_SQL);
     await store.run(CREATE_FILES_TABLE_SQL);
+    await store.run(createDnsTableSql(DNS_QUERIES_TABLE));
+    await store.run(createDnsTableSql(DNS_RESPONSES_TABLE));
     return store;
   }
 

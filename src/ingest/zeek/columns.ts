@@ -1,9 +1,10 @@
 /**
- * The mapping from Zeek's conn, ssl and http fields onto event columns, shared by the TSV and JSON
- * readers. Each reader supplies `field(name)`: a SQL expression for the raw text of one Zeek field, NULL
- * when the field is absent or unset.
+ * The mapping from Zeek's conn, ssl and http fields onto event columns, and from dns.log fields onto the
+ * dns_queries table, shared by the TSV and JSON readers. Each reader supplies `field(name)`: a SQL
+ * expression for the raw text of one Zeek field, NULL when the field is absent or unset.
  */
 import { EVENT_COLUMN_NAMES } from '../../model/event.js';
+import { validIpAddressSql } from '../address.js';
 import type { RecordCheck } from '../staged.js';
 import { MAX_EPOCH_MS } from '../time.js';
 
@@ -29,6 +30,27 @@ export const ZEEK_FIELDS = [
   'user_agent',
 ] as const;
 
+/** Fields of dns.log that the readers use besides ts, uid and the addresses, which ZEEK_FIELDS has. */
+export const ZEEK_DNS_FIELDS = [
+  'query',
+  'qtype_name',
+  'qtype',
+  'rcode_name',
+  'rcode',
+  'answers',
+  'trans_id',
+] as const;
+
+const ALL_ZEEK_FIELDS: readonly string[] = [...ZEEK_FIELDS, ...ZEEK_DNS_FIELDS];
+
+/**
+ * Returns the fields to extract from files that hold records of `kinds`. The DNS fields are left out
+ * unless dns.log records are among them, so that a conn.log does not pay for their extraction.
+ */
+export function zeekFieldsFor(kinds: readonly string[]): readonly string[] {
+  return kinds.includes('dns') ? ALL_ZEEK_FIELDS : ZEEK_FIELDS;
+}
+
 /** Columns of the staged record computed once per record from the fields. */
 export const TIMESTAMP_MS_COLUMN = 'ts_ms';
 const TIMESTAMP_SECONDS_COLUMN = 'ts_seconds';
@@ -40,8 +62,12 @@ const RESPONDER_PORT_COLUMN = 'resp_port';
  * adds TIMESTAMP_MS_COLUMN. Checks and mappings then read each value once instead of re-extracting it
  * in every expression, which halves the cost of loading a large conn.log.
  */
-export function projectZeekFieldsSql(stageSql: string, rawField: FieldSql): string {
-  const fields = ZEEK_FIELDS.map((name) => `CAST(${rawField(name)} AS VARCHAR) AS "${name}"`).join(', ');
+export function projectZeekFieldsSql(
+  stageSql: string,
+  rawField: FieldSql,
+  names: readonly string[] = ZEEK_FIELDS,
+): string {
+  const fields = names.map((name) => `CAST(${rawField(name)} AS VARCHAR) AS "${name}"`).join(', ');
   return `SELECT *, ${timestampMsSql('"ts"', TIMESTAMP_SECONDS_COLUMN)} AS ${TIMESTAMP_MS_COLUMN}
             FROM (SELECT *, TRY_CAST("ts" AS DOUBLE) AS ${TIMESTAMP_SECONDS_COLUMN},
                          TRY_CAST("id.orig_p" AS INTEGER) AS ${ORIGIN_PORT_COLUMN},
@@ -49,9 +75,12 @@ export function projectZeekFieldsSql(stageSql: string, rawField: FieldSql): stri
                     FROM (SELECT *, ${fields} FROM (${stageSql})))`;
 }
 
-/** Returns SQL for a field over the columns that projectZeekFieldsSql adds. */
+/**
+ * Returns SQL for a field over the columns that projectZeekFieldsSql adds. A DNS field is a column only
+ * when the projection was given the DNS fields (zeekFieldsFor).
+ */
 export function projectedField(name: string): string {
-  return (ZEEK_FIELDS as readonly string[]).includes(name) ? `"${name}"` : 'CAST(NULL AS VARCHAR)';
+  return ALL_ZEEK_FIELDS.includes(name) ? `"${name}"` : 'CAST(NULL AS VARCHAR)';
 }
 
 /** Pattern for ISO 8601 text that ends in a UTC offset after the time of day: `…:05Z`, `…:05.5+02:00`. */
@@ -72,8 +101,8 @@ export function timestampMsSql(ts: string, tsSeconds: string): string {
     ELSE epoch_ms(TRY_CAST(${ts} AS TIMESTAMP)) END`;
 }
 
-/** Returns the checks that reject a conn record, in order; the first that matches gives the reason. */
-export function connChecks(field: FieldSql): RecordCheck[] {
+/** Returns the checks on `ts` and on the presence of both addresses, shared by conn and dns records. */
+function timeAndAddressChecks(field: FieldSql): RecordCheck[] {
   return [
     { when: `${TIMESTAMP_MS_COLUMN} IS NULL`, reject: 'invalid or missing timestamp (ts)' },
     {
@@ -85,6 +114,13 @@ export function connChecks(field: FieldSql): RecordCheck[] {
       when: `${field('id.orig_h')} IS NULL OR ${field('id.resp_h')} IS NULL`,
       reject: 'missing address (id.orig_h or id.resp_h)',
     },
+  ];
+}
+
+/** Returns the checks that reject a conn record, in order; the first that matches gives the reason. */
+export function connChecks(field: FieldSql): RecordCheck[] {
+  return [
+    ...timeAndAddressChecks(field),
     {
       when: `${invalidPortSql(field('id.orig_p'), ORIGIN_PORT_COLUMN)} OR ${invalidPortSql(field('id.resp_p'), RESPONDER_PORT_COLUMN)}`,
       reject: 'invalid port',
@@ -126,12 +162,6 @@ export function connEventSelectSql(field: FieldSql, file: string, lineNo: string
   return EVENT_COLUMN_NAMES.map((name) => `${expressions[name]} AS ${name}`).join(',\n  ');
 }
 
-/** Side tables for the protocol logs that are joined onto conn events by uid once every file is in. */
-export const CREATE_ZEEK_SIDE_TABLES_SQL = [
-  'CREATE TABLE IF NOT EXISTS zeek_ssl (uid VARCHAR, ts BIGINT, server_name VARCHAR)',
-  'CREATE TABLE IF NOT EXISTS zeek_http (uid VARCHAR, ts BIGINT, host VARCHAR, uri VARCHAR, user_agent VARCHAR)',
-];
-
 export function sslSelectSql(field: FieldSql): string {
   return `${field('uid')} AS uid, ${TIMESTAMP_MS_COLUMN} AS ts, ${field('server_name')} AS server_name`;
 }
@@ -143,6 +173,43 @@ export function httpSelectSql(field: FieldSql): string {
     `${field('host')} AS host`,
     `${field('uri')} AS uri`,
     `${field('user_agent')} AS user_agent`,
+  ].join(', ');
+}
+
+/**
+ * Returns the checks that reject a dns.log record. The addresses must be valid because the DNS naming
+ * step compares them with event addresses.
+ */
+export function dnsChecks(field: FieldSql): RecordCheck[] {
+  return [
+    ...timeAndAddressChecks(field),
+    {
+      when: `NOT (${validIpAddressSql(field('id.orig_h'))} AND ${validIpAddressSql(field('id.resp_h'))})`,
+      reject: 'invalid address (id.orig_h or id.resp_h)',
+    },
+  ];
+}
+
+/**
+ * SELECT list producing the dns_queries columns from a dns.log record. `vectorSql` turns the raw text
+ * of a Zeek vector field into a VARCHAR[], because the TSV and JSON readers write vectors differently.
+ * A response without answer records (NXDOMAIN) gets an empty list, so that answers is NULL only when no
+ * response was seen, which Zeek marks by leaving rcode unset.
+ */
+export function dnsSelectSql(field: FieldSql, vectorSql: (raw: string) => string, file: string): string {
+  const rcode = `coalesce(${field('rcode_name')}, ${field('rcode')})`;
+  return [
+    `${TIMESTAMP_MS_COLUMN} AS starttime`,
+    `${field('id.orig_h')} AS sourceip`,
+    `${field('id.resp_h')} AS resolverip`,
+    `${field('query')} AS query`,
+    `coalesce(${field('qtype_name')}, ${field('qtype')}) AS qtype`,
+    `${rcode} AS rcode`,
+    `coalesce(${vectorSql(field('answers'))}, CASE WHEN ${rcode} IS NOT NULL THEN []::VARCHAR[] END) AS answers`,
+    `${field('uid')} AS uid`,
+    `TRY_CAST(${field('trans_id')} AS INTEGER) AS transactionid`,
+    `${file} AS sourcefile`,
+    'line_no AS sourceline',
   ].join(', ');
 }
 

@@ -60,7 +60,15 @@ describe('zeek-json detection', () => {
 
   test('_path marker beats file name', () => {
     expect(zeekJsonLogKind({ _path: 'ssl' }, '/logs/conn.log')).toBe('ssl');
-    expect(zeekJsonLogKind({ _path: 'dns' }, '/logs/conn.log')).toBe('other');
+    expect(zeekJsonLogKind({ _path: 'dns' }, '/logs/conn.log')).toBe('dns');
+    expect(zeekJsonLogKind({ _path: 'weird' }, '/logs/conn.log')).toBe('other');
+  });
+
+  test('open_ logs load as their kind', () => {
+    expect(zeekJsonLogKind({ _path: 'open_conn' }, '/logs/export.json')).toBe('conn');
+    expect(zeekJsonLogKind({ _path: 'open_ssl' }, '/logs/export.json')).toBe('ssl');
+    expect(zeekJsonLogKind({ _path: 'open_http' }, '/logs/export.json')).toBe('http');
+    expect(zeekJsonLogKind({}, '/logs/open_conn.log')).toBe('conn');
   });
 
   test('@stream marker names the log', () => {
@@ -75,6 +83,7 @@ describe('zeek-json detection', () => {
     expect(zeekJsonLogKind({ conn_state: 'SF' }, '/logs/export.json')).toBe('conn');
     expect(zeekJsonLogKind({ server_name: 'a.example' }, '/logs/export.json')).toBe('ssl');
     expect(zeekJsonLogKind({ user_agent: 'curl' }, '/logs/export.json')).toBe('http');
+    expect(zeekJsonLogKind({ query: 'a.example', qtype_name: 'A' }, '/logs/export.json')).toBe('dns');
     expect(zeekJsonLogKind({ query: 'a.example' }, '/logs/export.json')).toBe('other');
   });
 });
@@ -170,18 +179,38 @@ describe('zeek-json protocol logs', () => {
     expect(summary.files[1]?.message).toBe('2 ssl records to join by uid');
   });
 
-  test('other @stream logs are ignored', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-zeek-json-'));
-    folders.push(folder);
+  test('dns @stream log loads queries', async () => {
+    const folder = await tempFolder();
     await copyFile(fixture('json-conn-underscore.log'), join(folder, 'UTICA-A_conn.log'));
     await copyFile(fixture('json-dns-underscore.log'), join(folder, 'NEWYORK_dns.log'));
 
     const { summary } = await importPaths([folder]);
 
     const dns = summary.files.find((file) => file.path === join(folder, 'NEWYORK_dns.log'));
-    expect(dns?.status).toBe('ignored');
+    expect(dns?.status).toBe('loaded');
     expect(dns?.format).toBe('zeek-json');
-    expect(dns?.message).toBe('Zeek dns log, not used');
+    expect(dns?.events).toBe(0);
+    expect(dns?.message).toBe('1 dns query to name connections');
+    expect(summary.eventsRead).toBe(2);
+  });
+
+  test('other @stream logs are ignored', async () => {
+    const folder = await tempFolder();
+    await copyFile(fixture('json-conn-underscore.log'), join(folder, 'UTICA-A_conn.log'));
+    const weird = {
+      '@stream': 'weird',
+      ts: 1588316600.1,
+      uid: 'CWeird1',
+      id_orig_h: '10.0.1.5',
+      name: 'bad',
+    };
+    await writeLines(folder, 'NEWYORK_weird.log', [JSON.stringify(weird)]);
+
+    const { summary } = await importPaths([folder]);
+
+    const other = summary.files.find((file) => file.path === join(folder, 'NEWYORK_weird.log'));
+    expect(other?.status).toBe('ignored');
+    expect(other?.message).toBe('Zeek weird log, not used');
     expect(summary.eventsRead).toBe(2);
   });
 });
@@ -246,7 +275,7 @@ describe('zeek-json files with mixed log types', () => {
     expect(events[0]?.uid).toBe('CMixed0');
     expect(events[0]?.sourceline).toBe(2);
     expect(summary.files[0]?.status).toBe('loaded');
-    expect(summary.files[0]?.message).toBe('1 record of other Zeek logs (dns) ignored');
+    expect(summary.files[0]?.message).toBe('1 dns query to name connections');
     expect(summary.linesSkipped).toBe(0);
   });
 
@@ -259,19 +288,22 @@ describe('zeek-json files with mixed log types', () => {
     const { events, summary } = await importPaths([path]);
 
     expect(events.map((event) => event.uid)).toEqual(['CConn0', 'CConn1']);
-    expect(summary.files[0]?.message).toBe('3 records of other Zeek logs (dns, weird) ignored');
+    expect(summary.files[0]?.message).toBe(
+      '2 dns queries to name connections; 1 record of other Zeek logs (weird) ignored',
+    );
     expect(summary.linesSkipped).toBe(0);
   });
 
   test('only other logs are ignored', async () => {
     const folder = await tempFolder();
-    const path = await writeLines(folder, 'export.json', [dnsRecord('CDns0', 0), weirdRecord('CWeird0', 1)]);
+    const x509 = JSON.stringify({ _path: 'x509', ts: 1713520800, id: 'FCert0', 'certificate.version': 3 });
+    const path = await writeLines(folder, 'export.json', [x509, weirdRecord('CWeird0', 1)]);
 
     const { summary } = await importPaths([path]);
 
     expect(summary.files[0]?.status).toBe('ignored');
     expect(summary.files[0]?.format).toBe('zeek-json');
-    expect(summary.files[0]?.message).toBe('Zeek dns and weird logs, not used');
+    expect(summary.files[0]?.message).toBe('Zeek weird and x509 logs, not used');
   });
 
   test('conn, ssl and http in one file join as in three', async () => {
@@ -297,7 +329,7 @@ describe('zeek-json files with mixed log types', () => {
     expect(eventByUid(fromMixed.events, 'CJoin2').useragent).toBe('agent/1.0');
     expect(eventByUid(fromMixed.events, 'CJoin0').sourceline).toBe(3);
     expect(fromMixed.summary.files[0]?.message).toBe(
-      '2 ssl records to join by uid; 1 http record to join by uid; 1 record of other Zeek logs (dns) ignored',
+      '2 ssl records to join by uid; 1 http record to join by uid; 1 dns query to name connections',
     );
   });
 
@@ -374,7 +406,7 @@ describe('zeek-json files with mixed log types', () => {
     expect(withoutProvenance(fromMixed.events)).toEqual(withoutProvenance(fromSeparate.events));
     expect(fromMixed.events.filter((event) => event.servername !== null).length).toBeGreaterThan(0);
     expect(fromMixed.summary.files[0]?.message).toBe(
-      '59 ssl records to join by uid; 153 records of other Zeek logs (dns) ignored',
+      '59 ssl records to join by uid; 153 dns queries to name connections',
     );
   });
 });

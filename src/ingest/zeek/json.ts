@@ -7,22 +7,20 @@
 import { basename } from 'node:path';
 
 import { sqlString } from '../../store/duckdb.js';
-import { EVENTS_TABLE } from '../../store/schema.js';
+import { createFlowSideTables, EVENTS_TABLE } from '../../store/schema.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedRecords, type RecordCheck } from '../staged.js';
 import type { FileSample } from '../sniff.js';
+import { type FieldSql, projectZeekFieldsSql, zeekFieldsFor } from './columns.js';
 import {
-  connChecks,
-  connEventSelectSql,
-  httpSelectSql,
-  projectedField,
-  projectZeekFieldsSql,
-  sideChecks,
-  sslSelectSql,
-  ZEEK_FIELDS,
-} from './columns.js';
-import { createZeekSideTables, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
+  kindOfLogName,
+  loadStagedZeekFile,
+  sideMessage,
+  ZEEK_KIND_TARGETS,
+  ZEEK_LOG_KINDS,
+  type ZeekLogKind,
+} from './staged.js';
 
 const FORMAT_ID = 'zeek-json';
 
@@ -30,13 +28,7 @@ const FORMAT_ID = 'zeek-json';
 const LOG_NAME_KEYS = ['_path', '@stream'] as const;
 
 /** Log kinds in the order their records are loaded and their counts are listed. */
-const USED_KINDS: readonly ZeekLogKind[] = ['conn', 'ssl', 'http'];
-
-/** Side tables of the protocol logs. zeek/staged.ts maps the same kinds onto the same tables. */
-const SIDE_TABLES = {
-  ssl: { table: 'zeek_ssl', selectSql: sslSelectSql },
-  http: { table: 'zeek_http', selectSql: httpSelectSql },
-} as const;
+const USED_KINDS: readonly ZeekLogKind[] = ['conn', 'ssl', 'http', 'dns'];
 
 /** The label for records without a log name, in the count of ignored records. */
 const UNNAMED_LOG = 'without _path or @stream';
@@ -96,7 +88,7 @@ function logName(record: Record<string, unknown>): string | null {
 /** Finds the log type from `_path`, Security-Datasets' `@stream`, the file name, then the fields present. */
 export function zeekJsonLogKind(record: Record<string, unknown>, path: string): ZeekLogKind | 'other' {
   const name = logName(record);
-  if (name !== null) return usedKind(name) ?? 'other';
+  if (name !== null) return kindOfLogName(name) ?? 'other';
   const file = basename(path).toLowerCase();
   for (const kind of USED_KINDS) {
     if (new RegExp(`(^|[_.-])${kind}([_.-]|$)`).test(file)) return kind;
@@ -104,11 +96,8 @@ export function zeekJsonLogKind(record: Record<string, unknown>, path: string): 
   if ('conn_state' in record) return 'conn';
   if ('server_name' in record || 'cipher' in record) return 'ssl';
   if ('user_agent' in record || 'method' in record) return 'http';
+  if ('query' in record && ('qtype' in record || 'qtype_name' in record)) return 'dns';
   return 'other';
-}
-
-function usedKind(name: string): ZeekLogKind | null {
-  return (USED_KINDS as readonly string[]).includes(name) ? (name as ZeekLogKind) : null;
 }
 
 function jsonPath(field: string, dotted: boolean): string {
@@ -129,29 +118,52 @@ function extractSql(paths: readonly string[]): string {
                THEN json_extract_string(line, [${list}]) END`;
 }
 
-/** Positions of the log-name keys in the field list `f`, after ZEEK_FIELDS. DuckDB lists count from 1. */
-const LOG_NAME_POSITIONS = LOG_NAME_KEYS.map((_key, index) => ZEEK_FIELDS.length + index + 1);
+/** Builds SQL that maps a log name onto the kind it is loaded as, and any other name onto 'other'. */
+function logKindSql(name: string): string {
+  const cases = Object.entries(ZEEK_LOG_KINDS).map(([log, kind]) => `WHEN ${sqlString(log)} THEN '${kind}'`);
+  return `(CASE ${name} ${cases.join(' ')} ELSE 'other' END)`;
+}
 
 /**
- * Builds the stage over every record line: line_no, line, and the field list `f`. With `unnamedKind`, the
- * log names are extracted in the same json_extract_string call as the fields, and the column `log_kind`
- * is each record's log name, or `unnamedKind` for a record that names none.
+ * Builds the stage over every record line: line_no, line, and the list `f` of the values of `fields`.
+ * With `unnamedKind`, the log names are extracted in the same json_extract_string call as the fields.
+ * The column `log_kind` is then the kind each record's log name is loaded as ('other' for a log that is
+ * not used), or `unnamedKind` for a record that names no log.
  */
-function stageSql(sample: FileSample, dotted: boolean, unnamedKind: string | null): string {
-  const keys: string[] = unnamedKind === null ? [...ZEEK_FIELDS] : [...ZEEK_FIELDS, ...LOG_NAME_KEYS];
+function stageSql(
+  sample: FileSample,
+  fields: readonly string[],
+  dotted: boolean,
+  unnamedKind: string | null,
+): string {
+  const keys: string[] = unnamedKind === null ? [...fields] : [...fields, ...LOG_NAME_KEYS];
   const paths = keys.map((key) => jsonPath(key, dotted));
   const records = `SELECT line_no, line, ${extractSql(paths)} AS f ${recordLinesSql(sample)}`;
   if (unnamedKind === null) return records;
 
-  const names = LOG_NAME_POSITIONS.map((position) => `f[${position}]`).join(', ');
-  return `SELECT *, CASE WHEN f IS NOT NULL THEN coalesce(${names}, ${sqlString(unnamedKind)}) END AS log_kind
+  // The log names follow the fields in `f`. DuckDB lists count from 1.
+  const names = LOG_NAME_KEYS.map((_key, index) => `f[${fields.length + index + 1}]`).join(', ');
+  return `SELECT *, CASE WHEN f IS NULL THEN NULL
+                         WHEN coalesce(${names}) IS NULL THEN ${sqlString(unnamedKind)}
+                         ELSE ${logKindSql(`coalesce(${names})`)} END AS log_kind
             FROM (${records})`;
 }
 
-/** Returns SQL for the raw text of one Zeek field in the stage's list `f`. */
-function fieldSql(name: string): string {
-  const index = (ZEEK_FIELDS as readonly string[]).indexOf(name);
-  return index < 0 ? 'NULL' : `f[${index + 1}]`;
+/** Returns a FieldSql for the raw text of each of `fields` in the stage's list `f`. */
+function fieldSqlFor(fields: readonly string[]): FieldSql {
+  return (name) => {
+    const index = fields.indexOf(name);
+    return index < 0 ? 'NULL' : `f[${index + 1}]`;
+  };
+}
+
+/**
+ * Builds SQL for a Zeek vector field as VARCHAR[]. Zeek writes a JSON array, which json_extract_string
+ * returns as JSON text. A pipeline that flattened the array to comma-separated text is split on commas.
+ */
+function jsonVectorSql(raw: string): string {
+  return `CASE WHEN starts_with(${raw}, '[') AND json_valid(${raw}) THEN json_extract_string(${raw}, '$[*]')
+               ELSE string_split(${raw}, ',') END`;
 }
 
 /**
@@ -171,11 +183,13 @@ async function countLogNames(context: LoadContext): Promise<Map<string | null, n
 
 /** Loads a file whose records are all of one log, typed as a whole. */
 function loadOneKind(context: LoadContext, kind: ZeekLogKind, dotted: boolean): Promise<LoadResult> {
+  const fields = zeekFieldsFor([kind]);
   return loadStagedZeekFile(context, {
     kind,
     formatId: FORMAT_ID,
-    stageSql: stageSql(context.sample, dotted, null),
-    field: fieldSql,
+    stageSql: stageSql(context.sample, fields, dotted, null),
+    field: fieldSqlFor(fields),
+    vectorSql: jsonVectorSql,
     fieldCountCheck: null,
     parseFailure: { condition: 'f IS NULL', reason: 'invalid JSON' },
   });
@@ -191,43 +205,51 @@ async function loadMixedKinds(
   context: LoadContext,
   options: { dotted: boolean; unnamedKind: string; kinds: readonly ZeekLogKind[] },
 ): Promise<{ events: number; skipped: number; sideMessages: string[] }> {
+  const fields = zeekFieldsFor(options.kinds);
   const projected = projectZeekFieldsSql(
-    stageSql(context.sample, options.dotted, options.unnamedKind),
-    fieldSql,
+    stageSql(context.sample, fields, options.dotted, options.unnamedKind),
+    fieldSqlFor(fields),
+    fields,
   );
   // NOTE: DuckDB 1.5.6 pushes a WHERE on log_kind down through the projections and copies the
   // json_extract_string call into it several times. That made a 300,000-line mixed file load in 15 s
   // rather than 3 s on a 2-core machine. A filter is not pushed below a window without PARTITION BY, so
   // this row number keeps the filters above the extracted columns.
   const stageWithBarrier = `SELECT *, row_number() OVER () AS filter_barrier FROM (${projected})`;
-  const sideRules = sideChecks(projectedField);
+  const sideKinds = options.kinds.filter((kind): kind is Exclude<ZeekLogKind, 'conn'> => kind !== 'conn');
   // A condition that is NULL does not match a check, so it must not count as rejected here either.
-  const sideRejected = sideRules.map((check) => `coalesce(${check.when}, false)`).join(' OR ') || 'false';
-  const sideKinds = options.kinds.filter((kind): kind is keyof typeof SIDE_TABLES => kind !== 'conn');
-  const sideKindList = sideKinds.map((kind) => sqlString(kind)).join(', ');
+  const rejectedSql = (kind: ZeekLogKind): string =>
+    ZEEK_KIND_TARGETS[kind].checks.map((check) => `coalesce(${check.when}, false)`).join(' OR ') || 'false';
 
   const checks: RecordCheck[] = [
     { when: 'f IS NULL', reject: 'invalid JSON' },
-    ...sideRules.map((check) => ({ ...check, when: `log_kind <> 'conn' AND (${check.when})` })),
-    ...connChecks(projectedField),
+    ...sideKinds.flatMap((kind) =>
+      ZEEK_KIND_TARGETS[kind].checks.map((check) => ({
+        ...check,
+        when: `log_kind = ${sqlString(kind)} AND (${check.when})`,
+      })),
+    ),
+    ...ZEEK_KIND_TARGETS.conn.checks,
   ];
-  const rejectedSide =
-    sideKinds.length > 0 ? ` OR (log_kind IN (${sideKindList}) AND (${sideRejected}))` : '';
+  const rejectedSide = sideKinds
+    .map((kind) => ` OR (log_kind = ${sqlString(kind)} AND (${rejectedSql(kind)}))`)
+    .join('');
+  const file = sqlString(context.sample.path);
   const counts = await loadStagedRecords(context, {
     stageSql: `SELECT * FROM (${stageWithBarrier}) WHERE log_kind IS NULL OR log_kind = 'conn'${rejectedSide}`,
     checks,
     target: EVENTS_TABLE,
-    selectSql: connEventSelectSql(projectedField, sqlString(context.sample.path), 'line_no', FORMAT_ID),
+    selectSql: ZEEK_KIND_TARGETS.conn.selectSql(file, FORMAT_ID, jsonVectorSql),
   });
 
   const sideMessages: string[] = [];
   for (const kind of sideKinds) {
-    const side = SIDE_TABLES[kind];
+    const target = ZEEK_KIND_TARGETS[kind];
     const inserted = await context.store.run(
-      `INSERT INTO ${side.table} SELECT ${side.selectSql(projectedField)}
-         FROM (${stageWithBarrier}) WHERE log_kind = ${sqlString(kind)} AND NOT (${sideRejected})`,
+      `INSERT INTO ${target.table} SELECT ${target.selectSql(file, FORMAT_ID, jsonVectorSql)}
+         FROM (${stageWithBarrier}) WHERE log_kind = ${sqlString(kind)} AND NOT (${rejectedSql(kind)})`,
     );
-    sideMessages.push(`${inserted} ${kind} ${plural(inserted, 'record')} to join by uid`);
+    sideMessages.push(sideMessage(kind, inserted));
   }
   return { events: counts.events, skipped: counts.skipped, sideMessages };
 }
@@ -253,7 +275,7 @@ async function loadNamedLogs(
 ): Promise<LoadResult> {
   const counts = await countLogNames(context);
   const kindOf = (name: string | null): ZeekLogKind | 'other' =>
-    name === null ? unnamedKind : (usedKind(name) ?? 'other');
+    name === null ? unnamedKind : (kindOfLogName(name) ?? 'other');
   const names = [...counts.keys()];
   const kinds = USED_KINDS.filter((kind) => names.some((name) => kindOf(name) === kind));
   const otherNames = names.filter((name) => kindOf(name) === 'other');
@@ -266,7 +288,7 @@ async function loadNamedLogs(
     const message = `Zeek ${listNames(labels)} ${plural(labels.length, 'log')}, not used`;
     return { status: 'ignored', events: 0, skipped: 0, message };
   }
-  await createZeekSideTables(context);
+  await createFlowSideTables(context.store);
   if (kinds.length === 1 && otherRecords === 0) return loadOneKind(context, firstKind, sampled.dotted);
 
   const loaded = await loadMixedKinds(context, { dotted: sampled.dotted, unnamedKind, kinds });
@@ -303,7 +325,7 @@ export const zeekJsonFormat: InputFormat = {
     if (unnamedKind === 'other') {
       return { status: 'ignored', events: 0, skipped: 0, message: 'Zeek unknown log, not used' };
     }
-    await createZeekSideTables(context);
+    await createFlowSideTables(context.store);
     return loadOneKind(context, unnamedKind, sampled.dotted);
   },
 };

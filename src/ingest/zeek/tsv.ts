@@ -3,13 +3,16 @@
  * then one record per line. Columns are found by name from `#fields`, so any field order and extra
  * columns (`_node_name`, Stratosphere's `label`) work.
  */
+import { createFlowSideTables } from '../../store/schema.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { linesTableSql } from '../lines.js';
 import type { FileSample } from '../sniff.js';
-import { createZeekSideTables, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
+import { kindOfLogName, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
 
 export interface ZeekTsvHeader {
   separator: string;
+  /** Separator between the elements of a set or vector field, such as dns.log's answers. */
+  setSeparator: string;
   unset: string;
   empty: string;
   path: string | null;
@@ -18,7 +21,14 @@ export interface ZeekTsvHeader {
 
 /** Parses the header lines at the top of a Zeek TSV log; returns null when there is no `#fields` line. */
 export function parseZeekTsvHeader(lines: readonly string[]): ZeekTsvHeader | null {
-  const header: ZeekTsvHeader = { separator: '\t', unset: '-', empty: '(empty)', path: null, fields: [] };
+  const header: ZeekTsvHeader = {
+    separator: '\t',
+    setSeparator: ',',
+    unset: '-',
+    empty: '(empty)',
+    path: null,
+    fields: [],
+  };
   for (const line of lines) {
     if (!line.startsWith('#')) break;
     if (line.startsWith('#separator ')) {
@@ -27,7 +37,8 @@ export function parseZeekTsvHeader(lines: readonly string[]): ZeekTsvHeader | nu
     }
     const [key, ...values] = line.split(header.separator);
     const value = values.join(header.separator);
-    if (key === '#unset_field') header.unset = value;
+    if (key === '#set_separator') header.setSeparator = value;
+    else if (key === '#unset_field') header.unset = value;
     else if (key === '#empty_field') header.empty = value;
     else if (key === '#path') header.path = value;
     else if (key === '#fields') header.fields = values;
@@ -42,13 +53,13 @@ function decodeEscapes(text: string): string {
   );
 }
 
-/** Logs loaded or joined; every other Zeek log (weird, x509, dns, …) is recognised and ignored for now. */
+/** Returns the kind of log from its `#path`, or from the fields present when there is no `#path`. */
 export function zeekLogKind(path: string | null, fields: readonly string[]): ZeekLogKind | null {
-  if (path === 'conn' || (path === null && fields.includes('conn_state'))) return 'conn';
-  if (path === 'ssl' || (path === null && fields.includes('server_name') && fields.includes('cipher')))
-    return 'ssl';
-  if (path === 'http' || (path === null && fields.includes('user_agent') && fields.includes('uri')))
-    return 'http';
+  if (path !== null) return kindOfLogName(path);
+  if (fields.includes('conn_state')) return 'conn';
+  if (fields.includes('server_name') && fields.includes('cipher')) return 'ssl';
+  if (fields.includes('user_agent') && fields.includes('uri')) return 'http';
+  if (fields.includes('query') && fields.includes('qtype')) return 'dns';
   return null;
 }
 
@@ -58,7 +69,8 @@ function sqlLiteral(text: string): string {
 
 export const zeekTsvFormat: InputFormat = {
   id: 'zeek-tsv',
-  description: 'Zeek ASCII logs (conn, with ssl and http joined by uid), any #fields order',
+  description:
+    'Zeek ASCII logs (conn and open_conn, with ssl and http joined by uid, and dns to name connections), any #fields order',
   recognisedBy: 'a first line "#separator" and a "#fields" header line; the log type comes from "#path"',
   example:
     '1713693597.163487\tClTRDb3l7ge6oiiYsg\t10.0.0.5\t53396\t203.0.113.7\t443\ttcp\tssl\t0.10\t517\t4120\tSF',
@@ -80,7 +92,7 @@ export const zeekTsvFormat: InputFormat = {
         message: `Zeek ${header.path ?? 'unknown'} log, not used`,
       };
     }
-    await createZeekSideTables(context);
+    await createFlowSideTables(context.store);
 
     const unset = sqlLiteral(header.unset);
     const empty = sqlLiteral(header.empty);
@@ -94,11 +106,13 @@ export const zeekTsvFormat: InputFormat = {
     const stageSql = `SELECT line_no, line, string_split(line, ${sqlLiteral(header.separator)}) AS f
                         FROM ${linesTableSql(context.sample)}
                         WHERE line IS NULL OR NOT starts_with(line, '#')`;
+    const setSeparator = sqlLiteral(header.setSeparator);
     return loadStagedZeekFile(context, {
       kind,
       formatId: 'zeek-tsv',
       stageSql,
       field,
+      vectorSql: (raw) => `string_split(${raw}, ${setSeparator})`,
       fieldCountCheck: `len(f) <> ${header.fields.length}`,
       // trim() runs only on lines with the wrong field count: on every line it made loading a 1M-line conn.log
       // about three times slower.
