@@ -80,13 +80,17 @@ describe('parseConfig unknown key', () => {
   test('names the key line:col', () => {
     const message = configError('local_networks:\n  - 10.0.0.0/8\nlocal_network: 192.0.2.0/24\n');
 
-    expect(message).toBe('beaconhunt.yaml:3:1: local_network: unknown key; expected one of: local_networks');
+    expect(message).toBe(
+      'beaconhunt.yaml:3:1: local_network: unknown key; expected one of: local_networks, mapping, time_format',
+    );
   });
 
   test('a key without a value is found too', () => {
     const message = configError('local_networks:\n  - 10.0.0.0/8\n  \nthreshold:\n');
 
-    expect(message).toBe('beaconhunt.yaml:4:1: threshold: unknown key; expected one of: local_networks');
+    expect(message).toBe(
+      'beaconhunt.yaml:4:1: threshold: unknown key; expected one of: local_networks, mapping, time_format',
+    );
   });
 });
 
@@ -149,5 +153,16 @@ describe('loadConfig', () => {
     expect((error as InputError).message).toBe(
       `${path}: cannot read the config file (ENOENT); check the path`,
     );
+  });
+});
+
+describe('parseConfig mapping', () => {
+  test('reads mapping and time_format', () => {
+    const config = parseConfig(
+      'mapping:\n  starttime: ts\n  sourceip: src\ntime_format: epoch-s\n',
+      'c.yaml',
+    );
+
+    expect(config).toEqual({ mapping: { starttime: 'ts', sourceip: 'src' }, time_format: 'epoch-s' });
   });
 });

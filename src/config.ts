@@ -13,6 +13,10 @@ const ConfigSchema = z
   .object({
     /** Networks counted as local when a source does not record direction; replaces the defaults. */
     local_networks: z.array(z.string().min(1)).min(1).optional(),
+    /** Event column to CSV header cell or JSON key, for logs no built-in format reads (like --map). */
+    mapping: z.record(z.string(), z.string().min(1)).optional(),
+    /** How a mapped start time is written (like --time-format). */
+    time_format: z.string().min(1).optional(),
   })
   .strict();
 

@@ -14,6 +14,7 @@ import {
   type FindingById,
 } from './detect/registry.js';
 import { assignDirections } from './ingest/finalize.js';
+import type { FieldMapping, TimeFormat } from './ingest/generic/mapping.js';
 import { importFiles, type ImportProgress } from './ingest/import.js';
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
@@ -34,6 +35,9 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   strict?: boolean;
   /** Read every file as this format id instead of detecting each file's format. */
   format?: string;
+  /** Field mapping for logs no built-in format reads, with the way their start time is written. */
+  mapping?: FieldMapping;
+  timeFormat?: TimeFormat;
   /** Called after each file and a few times a second while one loads. */
   onProgress?: (progress: ImportProgress) => void;
   /** Called when the scan moves on to a stage that has no progress of its own, such as scoring. */
@@ -75,6 +79,10 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
         localNetworks,
         strict: options.strict ?? false,
         ...(options.format !== undefined ? { format: options.format } : {}),
+        ...(options.mapping !== undefined ? { mapping: options.mapping } : {}),
+        ...(options.timeFormat !== undefined ? { timeFormat: options.timeFormat } : {}),
+        ...(options.mapping !== undefined ? { mapping: options.mapping } : {}),
+        ...(options.timeFormat !== undefined ? { timeFormat: options.timeFormat } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onStage ? { onStage: options.onStage } : {}),
       });
@@ -120,7 +128,10 @@ export interface ImportResult {
 export async function importIntoDatabase(
   db: string,
   paths: readonly string[],
-  options: Pick<ScanOptions, 'localNetworks' | 'strict' | 'format' | 'onProgress' | 'onStage'> = {},
+  options: Pick<
+    ScanOptions,
+    'localNetworks' | 'strict' | 'format' | 'mapping' | 'timeFormat' | 'onProgress' | 'onStage'
+  > = {},
 ): Promise<ImportResult> {
   const started = performance.now();
   const store = await DuckDbStore.open(db);
@@ -129,6 +140,8 @@ export async function importIntoDatabase(
       localNetworks: new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS),
       strict: options.strict ?? false,
       ...(options.format !== undefined ? { format: options.format } : {}),
+      ...(options.mapping !== undefined ? { mapping: options.mapping } : {}),
+      ...(options.timeFormat !== undefined ? { timeFormat: options.timeFormat } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onStage ? { onStage: options.onStage } : {}),
     });

@@ -7,6 +7,12 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 
 import { loadConfig } from '../config.js';
+import {
+  parseMapping,
+  parseTimeFormat,
+  type FieldMapping,
+  type TimeFormat,
+} from '../ingest/generic/mapping.js';
 import type { Detector } from '../detect/detector.js';
 import { DEFAULT_DETECTOR_OPTIONS, DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE_OR_INPUT, InputError, UsageError } from '../errors.js';
@@ -41,6 +47,8 @@ interface ScanFlags {
   config?: string;
   strict?: boolean;
   format?: string;
+  map?: string[];
+  timeFormat?: string;
   top?: number;
   minScore?: number;
   minConnections?: number;
@@ -56,6 +64,8 @@ interface ScanFlags {
 interface ImportFlags {
   db: string;
   format?: string;
+  map?: string[];
+  timeFormat?: string;
   localNet?: string[];
   config?: string;
   strict?: boolean;
@@ -118,6 +128,15 @@ export function buildProgram(): Command {
       'read every file as this format instead of detecting it (see `beaconhunt formats`)',
     )
     .option(
+      '--map <pairs>',
+      'read logs no built-in format knows: column=field pairs, such as starttime=ts,sourceip=src,destinationip=dst (repeatable)',
+      collect,
+    )
+    .option(
+      '--time-format <format>',
+      'how a mapped start time is written: auto, epoch-s, epoch-ms, epoch-us, iso or a strptime pattern',
+    )
+    .option(
       '--top <n>',
       `show only the first n findings (table default ${DEFAULT_TABLE_ROWS}, 0 for all)`,
       parseInteger('--top'),
@@ -170,6 +189,15 @@ export function buildProgram(): Command {
       '--format <id>',
       'read every file as this format instead of detecting it (see `beaconhunt formats`)',
     )
+    .option(
+      '--map <pairs>',
+      'read logs no built-in format knows: column=field pairs, such as starttime=ts,sourceip=src,destinationip=dst (repeatable)',
+      collect,
+    )
+    .option(
+      '--time-format <format>',
+      'how a mapped start time is written: auto, epoch-s, epoch-ms, epoch-us, iso or a strptime pattern',
+    )
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -185,6 +213,22 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** Reads --map and --time-format, or the config file's mapping and time_format when the flags are absent. */
+async function resolveMapping(flags: {
+  map?: string[];
+  timeFormat?: string;
+  config?: string;
+}): Promise<{ mapping?: FieldMapping; timeFormat?: TimeFormat }> {
+  const config = flags.config ? await loadConfig(flags.config) : {};
+  const pairs =
+    flags.map ?? Object.entries(config.mapping ?? {}).map(([column, field]) => `${column}=${field}`);
+  const timeFormat = flags.timeFormat ?? config.time_format;
+  return {
+    ...(pairs.length > 0 ? { mapping: parseMapping(pairs) } : {}),
+    ...(timeFormat !== undefined ? { timeFormat: parseTimeFormat(timeFormat) } : {}),
+  };
 }
 
 async function resolveLocalNetworks(flags: {
@@ -207,6 +251,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     onProgress: progress.update,
     onStage: progress.stage,
     ...(flags.format !== undefined ? { format: flags.format } : {}),
+    ...(await resolveMapping(flags)),
     ...(flags.db !== undefined ? { db: flags.db } : {}),
     ...(flags.now !== undefined ? { now: flags.now } : {}),
     ...(localNetworks !== undefined ? { localNetworks } : {}),
@@ -287,6 +332,7 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
       onProgress: progress.update,
       onStage: progress.stage,
       ...(flags.format !== undefined ? { format: flags.format } : {}),
+      ...(await resolveMapping(flags)),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
     });
   } finally {

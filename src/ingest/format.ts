@@ -1,5 +1,6 @@
 /** The contract every input format implements, and the context a loader receives. */
 import type { LocalNetworks } from '../net/locality.js';
+import type { FieldMapping, TimeFormat } from './generic/mapping.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import type { IngestReport } from './report.js';
 import type { FileSample } from './sniff.js';
@@ -9,6 +10,10 @@ export interface LoadContext {
   sample: FileSample;
   report: IngestReport;
   localNetworks: LocalNetworks;
+  /** The `--map` field mapping, for the generic CSV and JSON lines formats. */
+  mapping?: FieldMapping;
+  /** How a mapped start time is written (`--time-format`). */
+  timeFormat?: TimeFormat;
 }
 
 export interface LoadResult {

@@ -5,6 +5,7 @@ import { cefFormat } from './cef/format.js';
 import { iptablesFormat } from './firewall/iptables.js';
 import { pfsenseFilterlogFormat } from './firewall/pfsense.js';
 import type { InputFormat } from './format.js';
+import { genericCsvFormat, genericJsonLinesFormat } from './generic/formats.js';
 import { leefFormat } from './leef/format.js';
 import { nfdumpCsvFormat } from './nfdump/csv.js';
 import { paloaltoTrafficFormat } from './paloalto/traffic.js';
@@ -39,6 +40,9 @@ export const INPUT_FORMATS: readonly InputFormat[] = [
   squidCommonFormat,
   leefFormat,
   cefFormat,
+  // Never detected by content; chosen by --format or for unclaimed files when --map is given.
+  genericCsvFormat,
+  genericJsonLinesFormat,
 ];
 
 export function detectFormat(sample: Parameters<InputFormat['detect']>[0]): InputFormat | null {

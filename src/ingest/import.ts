@@ -26,16 +26,22 @@ import { expandContainers, Workspace } from './containers.js';
 import { collectInputFiles, fileSystemInputError, STANDARD_INPUT_PATHS, type InputFile } from './files.js';
 import type { InputFormat, LoadContext, LoadResult } from './format.js';
 import { detectFormat, formatById } from './formats.js';
+import { genericCsvFormat, genericJsonLinesFormat } from './generic/formats.js';
+import type { FieldMapping, TimeFormat } from './generic/mapping.js';
 import { verifyGzip } from './gzip.js';
 import { prepareLineRenumbering, ReaderSkippedLinesError, resetSkippedLines } from './lines.js';
 import { IngestReport, type FileOutcome } from './report.js';
 import { duckDbReadablePath } from './readable-path.js';
-import { sniffFile } from './sniff.js';
+import { sniffFile, type FileSample } from './sniff.js';
 
 export interface ImportOptions {
   localNetworks?: LocalNetworks;
   /** Fail on the first skipped line or unusable file instead of counting it. */
   strict?: boolean;
+  /** Field mapping for logs no built-in format reads (`--map`); see generic/mapping.ts. */
+  mapping?: FieldMapping;
+  /** How a mapped start time is written (`--time-format`). */
+  timeFormat?: TimeFormat;
   /** A format id that every file is read as, in place of detection from its content. */
   format?: string;
   /** Called after each file and a few times a second while one loads, for progress display. */
@@ -138,6 +144,16 @@ async function importCollected(
   return report;
 }
 
+/**
+ * With a `--map`, a file that no built-in format claims is read as generic JSON lines when its first
+ * line is a JSON object, and as generic CSV otherwise.
+ */
+function genericFormatFor(sample: FileSample, options: ImportOptions): InputFormat | null {
+  if (options.mapping === undefined) return null;
+  const first = sample.lines.find((line) => line.trim() !== '') ?? '';
+  return first.trimStart().startsWith('{') ? genericJsonLinesFormat : genericCsvFormat;
+}
+
 function requireFormat(id: string): InputFormat {
   const format = formatById(id);
   if (format === undefined) {
@@ -197,7 +213,7 @@ async function importEach(
       : null;
     try {
       const outcome = await inTransaction(store, () =>
-        importOne(store, file, report, localNetworks, options.strict ?? false, forced),
+        importOne(store, file, report, localNetworks, options, forced),
       );
       if (outcome.status === 'loaded') loaded.push(file.path);
       report.addFile(outcome);
@@ -223,9 +239,10 @@ async function importOne(
   file: InputFile,
   report: IngestReport,
   localNetworks: LocalNetworks,
-  strict: boolean,
+  options: ImportOptions,
   forced: InputFormat | null,
 ): Promise<FileOutcome> {
+  const strict = options.strict ?? false;
   const failOrIgnore = (error: InputError): FileOutcome => {
     // A file the user named must be usable; files met while walking a folder (READMEs, pcaps) are
     // listed and passed over, unless --strict.
@@ -275,7 +292,7 @@ async function importOne(
       ),
     );
   }
-  const format = forced ?? detectFormat(sample);
+  const format = forced ?? detectFormat(sample) ?? genericFormatFor(sample, options);
   if (format === null) {
     // With no complete line in the sample, the first line is longer than the sample.
     const firstLine = (sample.lines.find((line) => line.trim() !== '') ?? sample.text.trimStart()).slice(
@@ -318,7 +335,14 @@ async function importOne(
   sample.readPath = readable.path;
   let result;
   try {
-    result = await loadFile(format, { store, sample, report, localNetworks });
+    result = await loadFile(format, {
+      store,
+      sample,
+      report,
+      localNetworks,
+      ...(options.mapping ? { mapping: options.mapping } : {}),
+      ...(options.timeFormat ? { timeFormat: options.timeFormat } : {}),
+    });
   } catch (error) {
     // The caller rolls back this file's transaction, which removes anything the load inserted.
     if (error instanceof InputError) {
