@@ -231,3 +231,34 @@ describe('sysmon-xml load', () => {
     expect(events.at(-1)?.sourceline).toBe(25_001);
   });
 });
+
+describe('sysmon-xml from Sysmon for Linux', () => {
+  test('syslog lines carrying event XML load with the Linux fields', async () => {
+    const path = fixture('linux-syslog.log');
+
+    expect(detectFormat(await sniffFile(path))?.id).toBe('sysmon-xml');
+    const { result, events } = await load(path);
+
+    expect(result.events).toBe(3);
+    expect(events.map((event) => [event.sourceline, event.sourceip, event.destinationip])).toEqual([
+      [1, '10.0.0.5', '203.0.113.9'],
+      [2, '10.0.0.5', '203.0.113.9'],
+      [3, '10.0.0.5', '203.0.113.9'],
+    ]);
+    expect(events[0]).toMatchObject({
+      processimage: '/usr/bin/curl',
+      username: 'root',
+      destinationport: 443,
+    });
+    expect(events[1]!.starttime - events[0]!.starttime).toBe(60_000);
+  });
+
+  test('a syslog line without Sysmon XML is not claimed', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-sysmon-xml-'));
+    folders.push(folder);
+    const path = join(folder, 'messages');
+    await writeFile(path, 'Apr 19 10:00:00 host1 app: <Event>not sysmon</Event>\n');
+
+    expect(sysmonXmlFormat.detect(await sniffFile(path))).toBe(false);
+  });
+});

@@ -189,9 +189,16 @@ export function parseEventElement(xml: string, sourcefile: string, sourceline: n
   return 'reject' in mapped ? mapped : { event: mapped };
 }
 
+/** A syslog line carrying a Sysmon event: the XML starts after the header, and names a Sysmon provider. */
+function isSyslogWrappedSysmon(line: string): boolean {
+  const start = line.search(new RegExp(EVENT_START));
+  return start > 0 && line.includes('<EventID>') && /Sysmon/.test(line);
+}
+
 export const sysmonXmlFormat: InputFormat = {
   id: FORMAT_ID,
-  description: 'Sysmon Event ID 3 in Windows event XML (wevtutil, Get-WinEvent ToXml)',
+  description:
+    'Sysmon Event ID 3 in Windows event XML (wevtutil, Get-WinEvent ToXml), and Sysmon for Linux syslog lines',
   recognisedBy: 'an <Event> element in the Windows event namespace, or with <System> and <EventID>',
   example:
     '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>3</EventID></System><EventData><Data Name="UtcTime">2024-04-19 10:00:00.000</Data><Data Name="SourceIp">10.0.0.5</Data>…</EventData></Event>',
@@ -199,7 +206,10 @@ export const sysmonXmlFormat: InputFormat = {
 
   detect(sample: FileSample): boolean {
     const text = sample.text.replace(/^\uFEFF/, '').trimStart();
-    if (!text.startsWith('<') || !new RegExp(EVENT_START).test(text)) return false;
+    // Sysmon for Linux writes each event as XML after a syslog header; the scanner passes over the header.
+    const firstLine = sample.lines.find((line) => line.trim() !== '') ?? '';
+    if (!text.startsWith('<') && !isSyslogWrappedSysmon(firstLine)) return false;
+    if (!new RegExp(EVENT_START).test(text)) return false;
     return text.includes(WINDOWS_EVENT_NAMESPACE) || (/<System>/.test(text) && /<EventID[\s>]/.test(text));
   },
 
