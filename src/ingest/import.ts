@@ -244,7 +244,7 @@ async function importOne(
 ): Promise<FileOutcome> {
   const strict = options.strict ?? false;
   const failOrIgnore = (error: InputError): FileOutcome => {
-    // A file the user named must be usable; files met while walking a folder (READMEs, pcaps) are
+    // A file the user named must be usable; files met while walking a folder (READMEs, images) are
     // listed and passed over, unless --strict.
     if (file.explicit || strict) throw error;
     return {

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
+import { InputError } from '../errors.js';
 import { sniffFile } from './sniff.js';
 
 const folders: string[] = [];
@@ -100,5 +101,20 @@ describe('sniffFile sample length', () => {
     const sample = await sniffFile(path);
 
     expect(sample.lines).toEqual(['first', 'last']);
+  });
+});
+
+describe('sniffFile EVTX', () => {
+  test('an EVTX file gets the export command', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-evtx-'));
+    const path = join(folder, 'Sysmon.evtx');
+    await writeFile(path, Buffer.concat([Buffer.from('ElfFile\0', 'latin1'), Buffer.alloc(4088, 0)]));
+
+    const error = await sniffFile(path).catch((caught: unknown) => caught);
+    await rm(folder, { recursive: true, force: true });
+
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain('a Windows event log (EVTX)');
+    expect((error as Error).message).toContain('wevtutil qe FILE.evtx /lf:true /f:xml > events.xml');
   });
 });

@@ -47,6 +47,9 @@ export interface FileSample {
   binaryFormat?: CaptureKind;
 }
 
+/** An EVTX file starts with the file header signature "ElfFile" and a NUL. */
+const EVTX_MAGIC = Buffer.from('ElfFile\0', 'latin1');
+
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 export async function sniffFile(path: string): Promise<FileSample> {
@@ -62,6 +65,13 @@ export async function sniffFile(path: string): Promise<FileSample> {
   const { head, complete } = await readHead(path, compression);
   // Packet captures are the one binary input: their magic number lets them past the text check.
   const binaryFormat = captureKind(head);
+  if (head.subarray(0, EVTX_MAGIC.length).equals(EVTX_MAGIC)) {
+    throw new InputError(
+      `${path}: a Windows event log (EVTX), which beaconhunt does not read; export it as XML with ` +
+        '`wevtutil qe FILE.evtx /lf:true /f:xml > events.xml` and scan that',
+      path,
+    );
+  }
   if (binaryFormat === null && looksBinary(head)) {
     throw new InputError(
       `${path}: binary content that is not a packet capture or an archive; check that this is a log, or run \`beaconhunt formats\` to see what is read`,
