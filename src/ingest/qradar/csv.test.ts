@@ -14,7 +14,8 @@ import { DuckDbStore } from '../../store/duckdb.js';
 import { detectFormat } from '../formats.js';
 import { IngestReport } from '../report.js';
 import { sniffFile } from '../sniff.js';
-import { qradarCsvFormat, splitCsvLine } from './csv.js';
+import { splitCsvFields } from '../csv-sql.js';
+import { qradarCsvFormat } from './csv.js';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../../../test/fixtures/qradar/${name}`, import.meta.url));
@@ -45,15 +46,15 @@ async function writeTemp(name: string, text: string | Buffer): Promise<string> {
   return path;
 }
 
-describe('splitCsvLine', () => {
+describe('splitCsvFields', () => {
   test('splits quoted and empty fields', () => {
-    expect(splitCsvLine('a,"b,c",,"d ""e""",')).toEqual(['a', 'b,c', '', 'd "e"', '']);
-    expect(splitCsvLine('')).toEqual(['']);
+    expect(splitCsvFields('a,"b,c",,"d ""e""",')).toEqual(['a', 'b,c', '', 'd "e"', '']);
+    expect(splitCsvFields('')).toEqual(['']);
   });
 
   test('rejects unbalanced quotes', () => {
-    expect(splitCsvLine('a,"b')).toBeNull();
-    expect(splitCsvLine('a,"b"c')).toBeNull();
+    expect(splitCsvFields('a,"b')).toBeNull();
+    expect(splitCsvFields('a,"b"c')).toBeNull();
   });
 
   test('round-trips any fields', () => {
@@ -61,7 +62,7 @@ describe('splitCsvLine', () => {
     fc.assert(
       fc.property(fc.array(cell, { minLength: 1, maxLength: 8 }), (cells) => {
         const line = cells.map((value) => `"${value.replaceAll('"', '""')}"`).join(',');
-        expect(splitCsvLine(line)).toEqual(cells);
+        expect(splitCsvFields(line)).toEqual(cells);
       }),
     );
   });

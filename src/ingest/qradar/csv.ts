@@ -21,39 +21,16 @@ import {
   qradarRecordChecks,
   type QRadarField,
 } from './fields.js';
+import { csvFieldsSql, splitCsvFields } from '../csv-sql.js';
 import { loadStagedEvents } from '../staged.js';
 
 const FORMAT_ID = 'qradar-csv';
-
-/** An RFC 4180 field: quoted, with "" for a quote inside, or unquoted and not starting with a quote. */
-const QUOTED_FIELD = '"(?:[^"]|"")*"';
-const UNQUOTED_FIELD = '[^,"][^,]*';
-const FIELD = `(?:${QUOTED_FIELD}|${UNQUOTED_FIELD})?`;
-
-/** A whole line of comma-separated fields. A line that does not match has unbalanced or stray quotes. */
-const LINE_PATTERN = `${FIELD}(?:,${FIELD})*`;
-
-/** One field with the comma before it, run over "," + line so that every field has one. */
-const COMMA_FIELD_PATTERN = `,(${QUOTED_FIELD}|${UNQUOTED_FIELD}|)`;
-
-const LINE_REGEX = new RegExp(`^${LINE_PATTERN}$`);
-const COMMA_FIELD_REGEX = new RegExp(COMMA_FIELD_PATTERN, 'g');
-
-function unquote(field: string): string {
-  return field.startsWith('"') ? field.slice(1, -1).replaceAll('""', '"') : field;
-}
-
-/** Splits one CSV line into its unquoted fields, or returns null when the quotes are unbalanced. */
-export function splitCsvLine(line: string): string[] | null {
-  if (!LINE_REGEX.test(line)) return null;
-  return [...`,${line}`.matchAll(COMMA_FIELD_REGEX)].map((match) => unquote(match[1] ?? ''));
-}
 
 /** Returns the header cells of a sample without a byte order mark, or null when line 1 is not CSV. */
 function headerCells(sample: FileSample): string[] | null {
   const first = sample.lines[0]?.replace(/^\uFEFF/, '');
   if (first === undefined) return null;
-  return splitCsvLine(first);
+  return splitCsvFields(first);
 }
 
 export const qradarCsvFormat: InputFormat = {
@@ -85,15 +62,8 @@ export const qradarCsvFormat: InputFormat = {
       return values === '' ? 'CAST(NULL AS VARCHAR)' : `coalesce(${values})`;
     };
     const headerLine = sqlString(sample.lines[0]?.replace(/^\uFEFF/, '') ?? '');
-    const fields = `regexp_extract_all(',' || line, ${sqlString(COMMA_FIELD_PATTERN)}, 1)`;
-    const unquoted = `list_transform(${fields},
-        lambda x: CASE WHEN starts_with(x, '"') THEN replace(x[2:-2], '""', '"') ELSE x END)`;
-    // A line without quotes is split on commas, which is much faster than the regular expression and gives
-    // the same fields. A header repeated further down comes from concatenated exports and is passed over.
-    const stageSql = `SELECT line_no, line,
-                             CASE WHEN NOT contains(line, '"') THEN string_split(line, ',')
-                                  WHEN regexp_full_match(line, ${sqlString(LINE_PATTERN)}) THEN ${unquoted}
-                             END AS f
+    // A header repeated further down comes from concatenated exports and is passed over.
+    const stageSql = `SELECT line_no, line, ${csvFieldsSql('line')} AS f
                         FROM ${linesTableSql(sample)}
                         WHERE line_no > 1 AND line IS NOT NULL AND trim(line) <> '' AND line <> ${headerLine}`;
 
