@@ -15,7 +15,7 @@ const ConfigSchema = z
     local_networks: z.array(z.string().min(1)).min(1).optional(),
     /** Event column to CSV header cell or JSON key, for logs no built-in format reads (like --map). */
     mapping: z.record(z.string(), z.string().min(1)).optional(),
-    /** How a mapped start time is written (like --time-format). */
+    /** Notation of a mapped start time (like --time-format). */
     time_format: z.string().min(1).optional(),
   })
   .strict();

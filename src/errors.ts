@@ -1,6 +1,6 @@
 /**
  * Error classes that map onto the documented exit codes: a UsageError or InputError is the user's to
- * fix (exit 1) and carries a one-line message that says what to do; anything else is a bug (exit 2).
+ * fix (exit 1) and carries a one-line message that names the fix; anything else is a bug (exit 2).
  */
 
 export const EXIT_OK = 0;

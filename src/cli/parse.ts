@@ -55,7 +55,10 @@ export function parseTime(text: string): number {
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(isoLike);
   const isDateTime = /^\d{4}-\d{2}-\d{2}T/.test(isoLike);
   const isDate = /^\d{4}-\d{2}-\d{2}$/.test(isoLike);
-  const value = isDateTime || isDate ? Date.parse(hasZone || isDate ? isoLike : `${isoLike}Z`) : Number.NaN;
+  let value = Number.NaN;
+  if (isDate) value = Date.parse(isoLike);
+  else if (isDateTime && hasZone) value = Date.parse(isoLike);
+  else if (isDateTime) value = Date.parse(`${isoLike}Z`);
   if (Number.isNaN(value)) {
     throw new InvalidArgumentError(
       `--now takes epoch milliseconds or an ISO 8601 time such as 2024-04-21T12:00:00Z, got "${text}"`,

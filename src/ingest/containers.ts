@@ -1,7 +1,7 @@
 /**
  * Archives and compressed files that DuckDB's readers cannot open: zip archives, bzip2 and Zstandard. Each
  * is unpacked into a private temporary folder before the import, and the unpacked files are read in place
- * of the original. Their events keep the name the user knows: the original path for a compressed file,
+ * of the original. Their events keep the name the user gave: the original path for a compressed file,
  * and `archive.zip!/inner/path` for a file inside a zip archive. gzip needs none of this, because every
  * reader streams it directly.
  */

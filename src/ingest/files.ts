@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 export interface InputFile {
   /** The name shown to the user and stored as each event's sourcefile. */
   path: string;
-  /** Where the content is read from when it is not `path`: an unpacked archive member or standard input. */
+  /** Path the content is read from when it is not `path`: an unpacked archive member or standard input. */
   readPath?: string;
   /** True when the user named the file itself rather than a folder that contains it. */
   explicit: boolean;

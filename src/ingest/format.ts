@@ -12,12 +12,12 @@ export interface LoadContext {
   localNetworks: LocalNetworks;
   /** The `--map` field mapping, for the generic CSV and JSON lines formats. */
   mapping?: FieldMapping;
-  /** How a mapped start time is written (`--time-format`). */
+  /** Notation of a mapped start time (`--time-format`). */
   timeFormat?: TimeFormat;
 }
 
 export interface LoadResult {
-  /** 'ignored' marks a recognised file that holds nothing to load, such as Zeek's weird.log. */
+  /** 'ignored' marks a recognised file that contains nothing to load, such as Zeek's weird.log. */
   status: 'loaded' | 'ignored';
   events: number;
   skipped: number;
@@ -28,7 +28,7 @@ export interface InputFormat {
   /** Stable identifier, shown in summaries and accepted by future `--format` overrides. */
   readonly id: string;
   readonly description: string;
-  /** How the format is recognised from a file's first 64 KB, for `beaconhunt formats`. */
+  /** Rule that recognises the format from a file's first 64 KB, shown by `beaconhunt formats`. */
   readonly recognisedBy?: string;
   /** One typical record, for `beaconhunt formats`. */
   readonly example?: string;

@@ -40,7 +40,7 @@ export interface ImportOptions {
   strict?: boolean;
   /** Field mapping for logs no built-in format reads (`--map`); see generic/mapping.ts. */
   mapping?: FieldMapping;
-  /** How a mapped start time is written (`--time-format`). */
+  /** Notation of a mapped start time (`--time-format`). */
   timeFormat?: TimeFormat;
   /** A format id that every file is read as, in place of detection from its content. */
   format?: string;

@@ -22,7 +22,7 @@ export interface FileOutcome {
   status: FileStatus;
   events: number;
   skipped: number;
-  /** Why an ignored or failed file was not loaded. */
+  /** Reason an ignored or failed file was not loaded. */
   message?: string;
 }
 

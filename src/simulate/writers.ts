@@ -61,7 +61,7 @@ const SSL_FIELDS = [
 ];
 const SSL_TYPES = ['time', 'string', 'addr', 'port', 'addr', 'port', 'string', 'string', 'bool'];
 
-/** A Zeek uid: 'C' and 17 base-62 characters, derived from the event's position so output is stable. */
+/** Returns a Zeek uid: 'C' and 17 base-62 characters, derived from the event's position so output is stable. */
 export function zeekUid(index: number): string {
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   let value = index * 2_654_435_761 + 97;

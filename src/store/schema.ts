@@ -33,7 +33,7 @@ export const CREATE_REJECTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${REJECTS_TA
   excerpt VARCHAR
 )`;
 
-/** One row per imported file, so a persistent dataset can say what it was built from. */
+/** One row per imported file, so a persistent dataset records what it was built from. */
 export const CREATE_FILES_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${FILES_TABLE} (
   path VARCHAR,
   format VARCHAR,

@@ -126,7 +126,7 @@ export const genericCsvFormat: InputFormat = {
   },
 };
 
-/** A JSON path for a mapped field: `$…` is used as written, anything else is one top-level key. */
+/** Returns the JSON path for a mapped field: `$…` is used as written, anything else is one top-level key. */
 function jsonPath(field: string): string {
   return field.startsWith('$') ? field : `$."${field.replaceAll('"', '\\"')}"`;
 }

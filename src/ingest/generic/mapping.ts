@@ -1,5 +1,5 @@
 /**
- * The field mapping for logs that no built-in format knows: `--map starttime=ts,sourceip=src,…` names,
+ * The field mapping for logs that no built-in format reads: `--map starttime=ts,sourceip=src,…` names,
  * for each event column, the CSV header cell or JSON key that holds it, and `--time-format` says how the
  * start time is written.
  */
@@ -48,7 +48,7 @@ export function requireCompleteMapping(mapping: FieldMapping): void {
   }
 }
 
-/** How the mapped start time is written. */
+/** Notation of the mapped start time. */
 export type TimeFormat = 'auto' | 'epoch-s' | 'epoch-ms' | 'epoch-us' | 'iso' | { pattern: string };
 
 export const TIME_FORMAT_NAMES = ['auto', 'epoch-s', 'epoch-ms', 'epoch-us', 'iso'] as const;

@@ -189,7 +189,7 @@ export function parseEventElement(xml: string, sourcefile: string, sourceline: n
   return 'reject' in mapped ? mapped : { event: mapped };
 }
 
-/** A syslog line carrying a Sysmon event: the XML starts after the header, and names a Sysmon provider. */
+/** Reports whether a syslog line carries a Sysmon event: the XML starts after the header, and names a Sysmon provider. */
 function isSyslogWrappedSysmon(line: string): boolean {
   const start = line.search(new RegExp(EVENT_START));
   return start > 0 && line.includes('<EventID>') && /Sysmon/.test(line);
