@@ -95,6 +95,10 @@ export async function resetSkippedLines(store: DuckDbStore): Promise<void> {
   for (const table of [READER_REJECTS_TABLE, READER_SCANS_TABLE, SKIPPED_LINES_TABLE, LINE_SHIFTS_TABLE]) {
     await store.run(`DROP TABLE IF EXISTS ${table}`);
   }
+  // Queries that count records on the second connection (staged.ts) fill its own reject tables.
+  for (const table of [READER_REJECTS_TABLE, READER_SCANS_TABLE]) {
+    await store.allBeside(`DROP TABLE IF EXISTS ${table}`);
+  }
 }
 
 /**

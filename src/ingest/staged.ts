@@ -56,13 +56,18 @@ export async function loadStagedRecords(context: LoadContext, staged: StagedReco
   const file = sqlString(sample.path);
   const withOutcome = `SELECT *, ${outcomeSql(staged.checks)} AS outcome FROM (${staged.stageSql})`;
 
+  // The records are counted on a second connection while the insert runs. When every record was
+  // inserted, no record has an outcome and the pass that collects them is skipped.
+  const counting = countRecordsBeside(context, staged.stageSql);
   const events = await store.run(
     `INSERT INTO ${staged.target} SELECT ${staged.selectSql} FROM (${withOutcome}) WHERE outcome IS NULL`,
   );
-  await store.run(
-    `CREATE OR REPLACE TEMP TABLE ${OUTCOME_TABLE} AS
-       SELECT line_no, outcome, ${excerptSql('line')} AS excerpt FROM (${withOutcome}) WHERE outcome IS NOT NULL`,
-  );
+  const records = await counting;
+  const outcomes =
+    records === events
+      ? `SELECT CAST(NULL AS BIGINT) AS line_no, CAST(NULL AS VARCHAR) AS outcome, CAST(NULL AS VARCHAR) AS excerpt LIMIT 0`
+      : `SELECT line_no, outcome, ${excerptSql('line')} AS excerpt FROM (${withOutcome}) WHERE outcome IS NOT NULL`;
+  await store.run(`CREATE OR REPLACE TEMP TABLE ${OUTCOME_TABLE} AS ${outcomes}`);
   try {
     // A first load that met lines DuckDB's reader skipped stops here, before anything is reported.
     await recordSkippedLines(store, sample);
@@ -77,6 +82,23 @@ export async function loadStagedRecords(context: LoadContext, staged: StagedReco
     return { events, skipped, ignored: counted?.ignored ?? 0 };
   } finally {
     await store.run(`DROP TABLE IF EXISTS ${OUTCOME_TABLE}`);
+  }
+}
+
+/**
+ * Counts the staged records on the store's second connection, or returns null when that cannot be done:
+ * the reload that renumbers lines joins a temporary table that only the main connection can read.
+ */
+async function countRecordsBeside(context: LoadContext, stageSql: string): Promise<number | null> {
+  if (context.sample.renumberLines === true) return null;
+  try {
+    const [counted] = await context.store.allBeside<{ records: number }>(
+      `SELECT count(*) AS records FROM (${stageSql})`,
+    );
+    return counted?.records ?? null;
+  } catch {
+    // Any failure here only costs the skipped shortcut: the outcome pass then runs as usual.
+    return null;
   }
 }
 

@@ -16,7 +16,7 @@ import type { LoadContext, LoadResult } from './format.js';
 import { excerptSql, reportRejects } from './lines.js';
 import type { FileSample } from './sniff.js';
 
-/** Events appended per call to the store. */
+/** Rejected records buffered before they are written to the store. */
 export const BATCH_SIZE = 10_000;
 
 /** Characters of a rejected record kept until the rejects table cuts them to its excerpt length. */
@@ -122,8 +122,7 @@ export async function loadTextLines(
   const rejects = new RejectBuffer(store);
   await rejects.open();
   const lines = createInterface({ input: openText(sample), crlfDelay: Number.POSITIVE_INFINITY });
-  let batch: ConnectionEvent[] = [];
-  let events = 0;
+  const sink = store.openEventSink();
   let ignored = 0;
   let lineNumber = 0;
   try {
@@ -136,28 +135,20 @@ export async function loadTextLines(
           continue;
         }
         const parsed = parseLine(line, lineNumber);
-        if (parsed === null) {
-          ignored += 1;
-        } else if ('reject' in parsed) {
-          await rejects.add(lineNumber, parsed.reject, line);
-        } else {
-          batch.push(parsed);
-          events += 1;
-          if (batch.length >= BATCH_SIZE) {
-            await store.appendEvents(batch);
-            batch = [];
-          }
-        }
+        if (parsed === null) ignored += 1;
+        else if ('reject' in parsed) await rejects.add(lineNumber, parsed.reject, line);
+        else sink.add(parsed);
       }
     } catch (error) {
       // A gzip stream that breaks off ends the text; the import reports the damage itself.
       if (sample.compression !== 'gzip') throw error;
     }
-    await store.appendEvents(batch);
+    const events = await sink.finish();
     await rejects.moveToRejects(sample.path);
     const skipped = await reportRejects(store, report, sample.path);
     return { events, skipped, ignored };
   } finally {
+    sink.discard();
     lines.close();
     await rejects.close();
   }

@@ -2,20 +2,11 @@
  * The embedded store: DuckDB through @duckdb/node-api, in memory by default or in a database file that
  * keeps an imported dataset between runs.
  */
-import {
-  BIGINT,
-  DOUBLE,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  INTEGER,
-  VARCHAR,
-  type DuckDBConnection,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
 import { InputError } from '../errors.js';
-import { EVENT_COLUMNS, type ColumnType, type ConnectionEvent } from '../model/event.js';
+import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
+import { EventFileWriter } from './event-file.js';
 import {
   CREATE_FILES_TABLE_SQL,
   CREATE_REJECTS_TABLE_SQL,
@@ -25,10 +16,11 @@ import {
   DNS_RESPONSES_TABLE,
   EVENTS_TABLE,
 } from './schema.js';
-import type { SqlValue, Store } from './store.js';
+import type { EventSink, SqlValue, Store } from './store.js';
 
 export class DuckDbStore implements Store {
   readonly dialect = 'duckdb' as const;
+  private besideConnection: DuckDBConnection | null = null;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -75,49 +67,144 @@ export class DuckDbStore implements Store {
   }
 
   async all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[]);
-    return reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
+    return readAll<T>(this.connection, sql, params);
   }
 
   /**
-   * Appends events a data chunk of CHUNK_ROWS rows at a time, one typed array per column, which is several
-   * times faster than appending value by value.
+   * Runs a query that reads only files, not tables, on a second connection, so that it can overlap a
+   * statement that is running on the main one. Each statement of an import runs on one thread when it
+   * numbers lines, so the second core is otherwise idle. The second connection sees no temporary table
+   * and no uncommitted row of the main one.
    */
+  async allBeside<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    this.besideConnection ??= await this.instance.connect();
+    return readAll<T>(this.besideConnection, sql, params);
+  }
+
+  /** Opens a sink that stages events in a tab-separated file and loads it with DuckDB's CSV reader. */
+  openEventSink(): EventSink {
+    return new DuckDbEventSink(this);
+  }
+
   async appendEvents(events: readonly ConnectionEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const appender = await this.connection.createAppender(EVENTS_TABLE);
+    const sink = this.openEventSink();
     try {
-      for (let start = 0; start < events.length; start += CHUNK_ROWS) {
-        const rows = events.slice(start, start + CHUNK_ROWS);
-        const chunk = DuckDBDataChunk.create(EVENT_COLUMN_TYPES, rows.length);
-        chunk.setColumns(
-          EVENT_COLUMNS.map((column) => rows.map((event) => toColumnValue(event[column.name], column.type))),
-        );
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
+      for (const event of events) sink.add(event);
+      await sink.finish();
     } finally {
-      appender.closeSync();
+      sink.discard();
     }
   }
 
   async close(): Promise<void> {
+    this.besideConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }
 }
 
-/** Rows per data chunk: DuckDB's standard vector size. */
-const CHUNK_ROWS = 2048;
+/** read_csv's columns option for the events table, in table order. */
+const EVENT_FILE_COLUMNS = `{${EVENT_COLUMNS.map((column) => `'${column.name}': '${column.type}'`).join(', ')}}`;
 
-const DUCKDB_TYPES: Record<ColumnType, DuckDBType> = { BIGINT, INTEGER, DOUBLE, VARCHAR };
-const EVENT_COLUMN_TYPES: readonly DuckDBType[] = EVENT_COLUMNS.map((column) => DUCKDB_TYPES[column.type]);
+/**
+ * Events per staging file. A full file is loaded while the parser goes on with the next one: DuckDB works
+ * on its own threads, so on two cores the load and the parsing overlap.
+ */
+const SEGMENT_EVENTS = 250_000;
 
-function toColumnValue(value: string | number | null | undefined, type: ColumnType): DuckDBValue {
-  if (value === null || value === undefined) return null;
-  if (type === 'VARCHAR') return String(value);
-  if (type === 'BIGINT') return BigInt(Math.round(Number(value)));
-  return Number(value);
+/** Stages events in files of SEGMENT_EVENTS and loads each into the events table with DuckDB's CSV reader. */
+class DuckDbEventSink implements EventSink {
+  private writer: EventFileWriter | null = null;
+  private added = 0;
+  private inserted = 0;
+  /** The load of the previous segment; segments load one at a time, in order, on the store's connection. */
+  private loading: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private readonly staged: EventFileWriter[] = [];
+
+  constructor(private readonly store: DuckDbStore) {}
+
+  get events(): number {
+    return this.added;
+  }
+
+  add(event: ConnectionEvent): void {
+    if (this.failure !== null) throw this.failure;
+    this.writer ??= this.newWriter();
+    this.writer.add(event);
+    this.added += 1;
+    if (this.writer.events >= SEGMENT_EVENTS) this.loadSegment();
+  }
+
+  async finish(): Promise<number> {
+    this.loadSegment();
+    await this.loading;
+    if (this.failure !== null) throw this.failure;
+    return this.inserted;
+  }
+
+  discard(): void {
+    for (const writer of this.staged.splice(0)) writer.dispose();
+    this.writer = null;
+  }
+
+  private newWriter(): EventFileWriter {
+    const writer = new EventFileWriter();
+    this.staged.push(writer);
+    return writer;
+  }
+
+  /** Closes the current staging file and queues its load behind the previous one. */
+  private loadSegment(): void {
+    const writer = this.writer;
+    if (writer === null) return;
+    this.writer = null;
+    writer.close();
+    this.loading = this.loading.then(async () => {
+      if (this.failure !== null) return;
+      try {
+        this.inserted += await this.store.run(
+          `INSERT INTO ${EVENTS_TABLE} SELECT * FROM read_csv(${sqlString(writer.path)}, ${eventFileOptions(writer)})`,
+        );
+      } catch (error) {
+        this.failure = error;
+      } finally {
+        writer.dispose();
+        this.staged.splice(this.staged.indexOf(writer), 1);
+      }
+    });
+  }
+}
+
+/** DuckDB's default max_line_size. */
+const DEFAULT_MAX_LINE_BYTES = 2_000_000;
+
+function eventFileOptions(writer: EventFileWriter): string {
+  return [
+    `columns=${EVENT_FILE_COLUMNS}`,
+    'header=false',
+    "delim='\\t'",
+    `quote='"'`,
+    `escape='"'`,
+    'auto_detect=false',
+    // An empty field is NULL and a quoted empty field is an empty string (see event-file.ts).
+    'allow_quoted_nulls=false',
+    "new_line='\\n'",
+    // DuckDB's default line limit is 2,000,000 bytes; an event holding a longer string raises it.
+    `max_line_size=${Math.max(DEFAULT_MAX_LINE_BYTES, writer.longestLineBytes + 1)}`,
+    // Quoted line breaks make the file's lines differ from its rows, so such a file is read serially.
+    `parallel=${writer.hasLineBreaks ? 'false' : 'true'}`,
+  ].join(', ');
+}
+
+async function readAll<T extends object>(
+  connection: DuckDBConnection,
+  sql: string,
+  params: readonly SqlValue[],
+): Promise<T[]> {
+  const reader = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+  return reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
 }
 
 /** Converts DuckDB's JS values into JSON-friendly ones: BIGINT to number, inside lists and structs too. */

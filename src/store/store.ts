@@ -13,7 +13,23 @@ export interface Store {
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /** Runs one query and returns its rows as plain objects; 64-bit integers become numbers. */
   all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
-  /** Appends events parsed in TypeScript; cheaper than INSERT statements for large batches. */
+  /** Opens a sink for events parsed in TypeScript; they reach the events table when it is finished. */
+  openEventSink(): EventSink;
+  /** Appends a batch of events parsed in TypeScript, through an event sink. */
   appendEvents(events: readonly ConnectionEvent[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Collects events parsed in TypeScript and loads them in bulk. `add` only buffers, so a parser calls it
+ * per event; `finish` loads everything into the events table, and `discard` drops what was collected.
+ */
+export interface EventSink {
+  add(event: ConnectionEvent): void;
+  /** Events added so far. */
+  readonly events: number;
+  /** Loads the collected events and returns how many were inserted. */
+  finish(): Promise<number>;
+  /** Releases what the sink holds; safe to call after `finish` or on failure. */
+  discard(): void;
 }

@@ -11,8 +11,9 @@ import { XMLParser } from 'fast-xml-parser';
 import type { ConnectionEvent } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { reportRejects } from '../lines.js';
-import { BATCH_SIZE, KEPT_EXCERPT_CHARS, RejectBuffer, textChunks } from '../text-stream.js';
+import { KEPT_EXCERPT_CHARS, RejectBuffer, textChunks } from '../text-stream.js';
 import type { FileSample } from '../sniff.js';
+import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
 import {
   isSysmonSource,
   NETWORK_CONNECT_EVENT_ID,
@@ -215,11 +216,19 @@ export const sysmonXmlFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const { store, sample, report } = context;
+    // Only --format brings a file here without an event element, since detection requires one.
+    if (!new RegExp(EVENT_START).test(sample.text)) {
+      throw wrongFormatError(
+        sample,
+        FORMAT_ID,
+        `no <Event> element in the first 64 KB (first line ${quotedFirstLine(sample)})`,
+        'Windows event XML and Sysmon for Linux syslog lines',
+      );
+    }
     const rejects = new RejectBuffer(store, 'sysmon_xml_rejects');
     await rejects.open();
+    const sink = store.openEventSink();
     try {
-      let batch: ConnectionEvent[] = [];
-      let events = 0;
       let ignored = 0;
       for await (const scanned of scanEventElements(textChunks(sample))) {
         if ('reject' in scanned) {
@@ -232,19 +241,15 @@ export const sysmonXmlFormat: InputFormat = {
         } else if ('reject' in parsed) {
           await rejects.add(scanned.line, parsed.reject, scanned.xml);
         } else {
-          batch.push(parsed.event);
-          events += 1;
-          if (batch.length >= BATCH_SIZE) {
-            await store.appendEvents(batch);
-            batch = [];
-          }
+          sink.add(parsed.event);
         }
       }
-      await store.appendEvents(batch);
+      const events = await sink.finish();
       await rejects.moveToRejects(sample.path);
       const skipped = await reportRejects(store, report, sample.path);
       return sysmonLoadResult({ events, skipped, ignored });
     } finally {
+      sink.discard();
       await rejects.close();
     }
   },
