@@ -297,7 +297,10 @@ describe('beaconhunt CLI', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('unknown format "nope"; run `beaconhunt formats`');
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain('could not be read as qradar-json');
+    expect(wrong.stderr).toContain('conn-export.txt: not JSON (first line "#separator');
+    expect(wrong.stderr).toContain('check the --format value');
+    expect(wrong.stderr).not.toContain('Invalid Input Error');
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   test('--now before every event finds nothing', async () => {

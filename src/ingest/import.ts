@@ -33,6 +33,7 @@ import { prepareLineRenumbering, ReaderSkippedLinesError, resetSkippedLines } fr
 import { IngestReport, type FileOutcome } from './report.js';
 import { duckDbReadablePath } from './readable-path.js';
 import { sniffFile, type FileSample } from './sniff.js';
+import { WrongFormatError } from './wrong-format.js';
 
 export interface ImportOptions {
   localNetworks?: LocalNetworks;
@@ -349,6 +350,10 @@ async function importOne(
       // Under --strict the cut-off last line of a truncated gzip can fail first, so name the truncation.
       const damage = await integrity;
       if (damage !== null) throw new InputError(truncatedGzipMessage(file.path, damage, null), file.path);
+      // A file of another kind found inside a folder is listed and passed over, as one of unknown format is.
+      if (error instanceof WrongFormatError && !file.explicit && !strict) {
+        throw new FileLoadError(error.message, file.path, format.id, true);
+      }
       throw error;
     }
     throw new FileLoadError(

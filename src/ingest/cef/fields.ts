@@ -2,7 +2,9 @@
  * Maps one CEF line onto an event. The keys are those of the CEF standard: src, dst, spt, dpt, proto,
  * suser (else duser), dhost, request, requestClientApplication, the times start, rt and end, and in and
  * out. In and out are read as the bytes sent by the source and by the destination, as Elastic's
- * decode_cef maps bytesIn and bytesOut.
+ * decode_cef maps bytesIn and bytesOut. Without src or dst, the address comes from c6a2 or c6a3
+ * (deviceCustomIPv6Address2 and 3), whose labels the standard sets to "Source IPv6 Address" and
+ * "Destination IPv6 Address".
  */
 import type { ParsedLine } from '../text-stream.js';
 import {
@@ -10,6 +12,7 @@ import {
   connectionRejects,
   emptyConnectionValues,
   presentValue,
+  type ConnectionRejects,
   type ConnectionValues,
 } from '../keyvalue/connection.js';
 import type { PairVisitor } from '../keyvalue/pairs.js';
@@ -35,6 +38,17 @@ export const CEF_REJECT = {
   missingTime: 'missing time: no start, rt or end, and no syslog timestamp',
 } as const;
 
+/** Reject reasons for events whose addresses come from c6a2 or c6a3, named by the keys that gave them. */
+const IPV6_FIELD_REJECTS = {
+  source: { ...CEF_REJECT, invalidSource: 'invalid c6a2' },
+  destination: { ...CEF_REJECT, invalidDestination: 'invalid c6a3' },
+  both: { ...CEF_REJECT, invalidSource: 'invalid c6a2', invalidDestination: 'invalid c6a3' },
+} as const;
+
+/** The labels that the CEF standard gives c6a2 and c6a3, lower-cased. */
+const SOURCE_IPV6_LABEL = 'source ipv6 address';
+const DESTINATION_IPV6_LABEL = 'destination ipv6 address';
+
 /**
  * Collects the extension values that the event table uses.
  * NOTE: cnt (baseEventCount) is not read, so an event that a sender aggregated from repeats counts once.
@@ -45,6 +59,11 @@ class CefValues implements PairVisitor {
   start: string | null = null;
   receiptTime: string | null = null;
   end: string | null = null;
+  /** c6a2 and c6a3 with their labels (c6a2Label, c6a3Label). */
+  sourceIpv6: string | null = null;
+  sourceIpv6Label: string | null = null;
+  destinationIpv6: string | null = null;
+  destinationIpv6Label: string | null = null;
 
   pair(key: string, rawValue: string): void {
     switch (key) {
@@ -93,8 +112,56 @@ class CefValues implements PairVisitor {
       case 'end':
         this.end = value(rawValue);
         break;
+      case 'c6a2':
+        this.sourceIpv6 = value(rawValue);
+        break;
+      case 'c6a2Label':
+        this.sourceIpv6Label = value(rawValue);
+        break;
+      case 'c6a3':
+        this.destinationIpv6 = value(rawValue);
+        break;
+      case 'c6a3Label':
+        this.destinationIpv6Label = value(rawValue);
+        break;
     }
   }
+}
+
+/** Returns true when a custom field's label is absent or is `expected`, in any case and spacing. */
+function hasStandardLabel(label: string | null, expected: string): boolean {
+  return label === null || label.toLowerCase().replace(/\s+/g, ' ') === expected;
+}
+
+/**
+ * Fills a missing src or dst from c6a2 or c6a3 when their labels are the standard's or absent, since a
+ * sender may use these custom fields for other addresses under labels of its own. Returns the reject
+ * reasons that name the keys the addresses came from.
+ */
+function fillIpv6Addresses(values: CefValues): ConnectionRejects {
+  const connection = values.connection;
+  let fromSource = false;
+  let fromDestination = false;
+  if (
+    connection.source === null &&
+    values.sourceIpv6 !== null &&
+    hasStandardLabel(values.sourceIpv6Label, SOURCE_IPV6_LABEL)
+  ) {
+    connection.source = values.sourceIpv6;
+    fromSource = true;
+  }
+  if (
+    connection.destination === null &&
+    values.destinationIpv6 !== null &&
+    hasStandardLabel(values.destinationIpv6Label, DESTINATION_IPV6_LABEL)
+  ) {
+    connection.destination = values.destinationIpv6;
+    fromDestination = true;
+  }
+  if (fromSource && fromDestination) return IPV6_FIELD_REJECTS.both;
+  if (fromSource) return IPV6_FIELD_REJECTS.source;
+  if (fromDestination) return IPV6_FIELD_REJECTS.destination;
+  return CEF_REJECT;
 }
 
 function value(rawValue: string): string | null {
@@ -120,9 +187,10 @@ export function cefLineParser(
     const extensionReject = scanCefExtension(line, header.extensionStart, values);
     if (extensionReject !== null) return { reject: extensionReject };
     values.connection.user ??= values.destinationUser;
+    const rejects = fillIpv6Addresses(values);
 
     const logsource = cefLogSource(header.deviceVendor, header.deviceProduct);
-    const event = connectionEvent(values.connection, CEF_REJECT, logsource, sourcefile, lineNumber);
+    const event = connectionEvent(values.connection, rejects, logsource, sourcefile, lineNumber);
     if (event === null || 'reject' in event) return event;
 
     const times = eventTimes(values, referenceMs);

@@ -156,6 +156,69 @@ describe('cefLineParser', () => {
     expect(parse('CEF:0|V|P|1|2|N|3', 1)).toBeNull();
   });
 
+  test('reads c6a2 and c6a3 without src and dst', () => {
+    const event = parseEvent(
+      `${HEADER}rt=1713700800000 c6a2=2001:db8::10 c6a2Label=Source IPv6 Address c6a3=2001:db8:feed::7 c6a3Label=Destination IPv6 Address dpt=443`,
+    );
+
+    expect(event).toMatchObject({
+      sourceip: '2001:db8::10',
+      destinationip: '2001:db8:feed::7',
+      destinationport: 443,
+    });
+  });
+
+  test('reads c6a2 and c6a3 without labels', () => {
+    const event = parseEvent(`${HEADER}rt=1713700800000 c6a2=2001:db8::10 c6a3=2001:db8:feed::7`);
+
+    expect(event.sourceip).toBe('2001:db8::10');
+    expect(event.destinationip).toBe('2001:db8:feed::7');
+  });
+
+  test('fills only the missing side from c6a2 or c6a3', () => {
+    const event = parseEvent(
+      `${HEADER}rt=1713700800000 src=10.0.0.1 c6a2=2001:db8::10 c6a3=2001:db8:feed::7`,
+    );
+
+    expect(event.sourceip).toBe('10.0.0.1');
+    expect(event.destinationip).toBe('2001:db8:feed::7');
+  });
+
+  test('passes over c6a2 and c6a3 with labels of their own', () => {
+    const labelled = `${HEADER}rt=1713700800000 c6a2=2001:db8::10 c6a2Label=NAT Address c6a3=2001:db8::7 c6a3Label=Tunnel Peer`;
+
+    expect(parse(labelled, 1)).toBeNull();
+    expect(parse(`${labelled} dst=10.0.0.2`, 1)).toEqual({ reject: CEF_REJECT.missingSource });
+  });
+
+  test('passes over c6a1 and c6a4', () => {
+    expect(parse(`${HEADER}rt=1713700800000 c6a1=2001:db8::1 c6a4=2001:db8::4`, 1)).toBeNull();
+  });
+
+  test.each([
+    ['c6a2', `${HEADER}rt=1 c6a2=2001:db8::zz c6a3=2001:db8::7`, 'invalid c6a2'],
+    ['c6a3', `${HEADER}rt=1 src=10.0.0.1 c6a3=2001:db8:::7`, 'invalid c6a3'],
+  ])('names %s in the reject reason', (_, line, reason) => {
+    expect(parse(line, 1)).toEqual({ reject: reason });
+  });
+
+  test.each([
+    ['rt', '1713700800', 1_713_700_800_000],
+    ['rt', '1713700800.250', 1_713_700_800_250],
+    ['rt', '1713700800000', 1_713_700_800_000],
+    ['start', '1713700800', 1_713_700_800_000],
+    ['end', '1713700800123', 1_713_700_800_123],
+  ])('reads %s=%s as epoch seconds or milliseconds', (key, time, expected) => {
+    expect(parseEvent(`${HEADER}${key}=${time} src=10.0.0.1 dst=10.0.0.2`).starttime).toBe(expected);
+  });
+
+  test('takes the duration from start and end in seconds', () => {
+    const event = parseEvent(`${HEADER}start=1713700800 end=1713700805.5 src=10.0.0.1 dst=10.0.0.2`);
+
+    expect(event.starttime).toBe(1_713_700_800_000);
+    expect(event.duration).toBe(5.5);
+  });
+
   test.each([
     ['no header', 'Apr 21 12:00:00 fw01 sshd[1]: accepted', CEF_REJECT.missingHeader],
     ['missing src', `${HEADER}rt=1 dst=10.0.0.2`, CEF_REJECT.missingSource],
@@ -289,6 +352,33 @@ describe('CEF import', () => {
 
     expect(events).toHaveLength(3);
     expect(summary.skippedByReason).toEqual({ 'not a CEF event (no CEF: header)': 3 });
+  });
+
+  test('rejects syslog lines in another format, also under --strict', async () => {
+    const syslog = '<134>Apr 21 12:00:00 fw01 edgewall[811]: ';
+    const content = [
+      `${syslog}${HEADER}rt=1713700800000 src=10.1.2.3 dst=203.0.113.7 dpt=443`,
+      `${syslog}${HEADER}rt=1713700860000 suser=admin msg=policy saved`,
+      `${syslog}LEEF:1.0|Example|SecureGW|4.0|Allow|src=10.1.2.3\tdst=203.0.113.7`,
+      '<134>Apr 21 12:01:30 fw01 sshd[90]: Accepted publickey for admin',
+      '{"ts":1713701100.0,"id.orig_h":"10.1.2.3","id.resp_h":"203.0.113.7"}',
+      `${syslog}${HEADER}rt=1713700920000 src=10.1.2.3 dst=203.0.113.7 dpt=443`,
+      '',
+    ].join('\n');
+    const path = await writeTemp('switch.log', content);
+    const { summary, events } = await importPath(path);
+
+    expect(events.map((event) => event.sourceline)).toEqual([1, 6]);
+    expect(skipped(summary)).toEqual([
+      '3: not a CEF event (no CEF: header)',
+      '4: not a CEF event (no CEF: header)',
+      '5: not a CEF event (no CEF: header)',
+    ]);
+    expect(summary.files[0]?.message).toBe('1 CEF events without addresses ignored');
+
+    const store = await DuckDbStore.open();
+    stores.push(store);
+    await expect(importFiles(store, [path], { strict: true })).rejects.toThrow(/switch\.log:3/);
   });
 
   test('reads gzip like plain text', async () => {

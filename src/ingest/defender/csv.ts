@@ -9,6 +9,7 @@ import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedEvents } from '../staged.js';
 import type { FileSample } from '../sniff.js';
+import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
 import {
   DEFENDER_CHECKS,
   defenderEventColumns,
@@ -46,6 +47,16 @@ export const defenderCsvFormat: InputFormat = {
   async load(context: LoadContext): Promise<LoadResult> {
     const { sample } = context;
     const header = headerOf(sample) ?? [];
+    // Only --format brings a file here without these columns, since detection requires them.
+    const missing = REQUIRED_COLUMNS.filter((column) => !header.includes(column));
+    if (missing.length > 0) {
+      throw wrongFormatError(
+        sample,
+        FORMAT_ID,
+        `the header has no ${missing.join(', ')} column (first line ${quotedFirstLine(sample)})`,
+        'a DeviceNetworkEvents CSV export with the column names on its first line',
+      );
+    }
     const field = (column: DefenderColumn): string => {
       const position = header.indexOf(column);
       return position < 0 ? 'CAST(NULL AS VARCHAR)' : `nullif(trim(f[${position + 1}]), '')`;

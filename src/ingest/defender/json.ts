@@ -12,6 +12,7 @@
  */
 import { sqlString } from '../../store/duckdb.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { readJsonDocument, requireJsonStart } from '../json-document.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedEvents } from '../staged.js';
 import type { FileSample } from '../sniff.js';
@@ -28,6 +29,10 @@ import { projectLayersSql } from '../projection.js';
 const FORMAT_ID = 'defender-json';
 const RECORDS_TABLE = 'defender_records';
 const STREAM_CATEGORY = 'AdvancedHunting-DeviceNetworkEvents';
+
+/** Description of the accepted shapes, for error messages. */
+const SHAPES =
+  'DeviceNetworkEvents as JSON lines, a JSON array, or an object with a "Results" or "records" array';
 
 /** The largest JSON value read_json_objects accepts (a 32-bit count of bytes). */
 const MAX_JSON_OBJECT_BYTES = 4_294_967_295;
@@ -71,7 +76,10 @@ function jsonShape(sample: FileSample): JsonShape {
   }
 }
 
-/** Creates RECORDS_TABLE (line_no, record) from an array or wrapped document. */
+/**
+ * Creates RECORDS_TABLE (line_no, record) from an array or wrapped document. Throws a WrongFormatError when
+ * the document is not valid JSON.
+ */
 async function stageDocumentRecords(context: LoadContext, shape: Exclude<JsonShape, 'lines'>): Promise<void> {
   const { store, sample } = context;
   const compression = sample.compression === 'gzip' ? 'gzip' : 'uncompressed';
@@ -81,8 +89,10 @@ async function stageDocumentRecords(context: LoadContext, shape: Exclude<JsonSha
       ? `SELECT json AS record FROM read_json_objects(${sqlString(sample.readPath)}, format='array', ${options})`
       : `SELECT unnest(CAST(coalesce(json->'records', json->'Results') AS JSON[])) AS record
            FROM read_json_objects(${sqlString(sample.readPath)}, format='unstructured', ${options})`;
-  await store.run(`CREATE OR REPLACE TEMP TABLE ${RECORDS_TABLE} AS
-    SELECT row_number() OVER () AS line_no, CAST(record AS VARCHAR) AS line FROM (${records})`);
+  await readJsonDocument(sample, FORMAT_ID, SHAPES, () =>
+    store.run(`CREATE OR REPLACE TEMP TABLE ${RECORDS_TABLE} AS
+      SELECT row_number() OVER () AS line_no, CAST(record AS VARCHAR) AS line FROM (${records})`),
+  );
 }
 
 export const defenderJsonFormat: InputFormat = {
@@ -104,6 +114,8 @@ export const defenderJsonFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const { store, sample } = context;
+    // Only --format brings a file here that does not start as JSON, since detection requires it.
+    requireJsonStart(sample, FORMAT_ID, '{[', SHAPES);
     const shape = jsonShape(sample);
     const paths = PATHS.map((path) => sqlString(path)).join(', ');
     const extract = `CASE WHEN json_type(line) = 'OBJECT' THEN json_extract_string(line, [${paths}]) END`;

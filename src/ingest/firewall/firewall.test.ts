@@ -162,6 +162,38 @@ describe('iptables', () => {
     ]);
   });
 
+  test('rejects lines in another format and keeps other programs ignored', async () => {
+    const netfilter = 'IN= OUT=eth0 SRC=10.1.2.3 DST=203.0.113.7 LEN=60 PROTO=TCP SPT=50100 DPT=443 SYN ';
+    const content = [
+      `Apr 19 10:00:02 gw01 kernel: [ 5416.642476] OUTBOUND ${netfilter}`,
+      'Apr 19 10:00:03 gw01 sshd[812]: Accepted publickey for admin from 10.1.2.3 port 50122 ssh2',
+      'Apr 19 10:00:04 gw01 kernel: [ 5417.000000] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex',
+      '<134>Apr 19 10:00:05 gw01 CEF:0|Example|EdgeWall|5.2|100|Connection allowed|3|src=10.1.2.3 dst=203.0.113.7',
+      'Apr 19 10:00:06 gw01 LEEF:1.0|Example|SecureGW|4.0|Allow|src=10.1.2.3\tdst=203.0.113.7',
+      'Apr 19 10:00:07 fw filterlog[4012]: 5,,,1000000103,igb1,match,pass,out,4,0x0,,64,3117,0,DF,6,tcp,60,10.1.2.3,203.0.113.7,50100,443,0,S,1,,64240,,mss',
+      'Apr 19 10:00:08 pa-fw01 1,2024/04/19 10:00:08,013201001234,TRAFFIC,end,2561,2024/04/19 10:00:08,10.1.2.3,203.0.113.7',
+      'Apr 19 10:00:09 gw01 kernel: [ 5419.000000] OUTBOUND IN=eth0 OU',
+      'Apr 19 10:00:10 gw01 sysmon: <Event><System><Provider Name="Linux-Sysmon"/><EventID>3</EventID></System></Event>',
+      `Apr 19 10:00:11 gw01 kernel: ${netfilter}`,
+      '',
+    ].join('\n');
+    const path = await writeTemp('kern.log', content, FILE_TIME);
+    // The filterlog line would make the file pfSense's, so the format is named.
+    const { summary, events } = await importForTest([path], { format: 'iptables' });
+
+    expect(events.map((event) => event.sourceline)).toEqual([1, 10]);
+    expect(skippedLines(summary)).toEqual([
+      '4: line is not iptables: CEF event',
+      '5: line is not iptables: LEEF event',
+      '6: line is not iptables: pfSense filterlog record',
+      '7: line is not iptables: PAN-OS log record',
+      `8: ${IPTABLES_REJECT.damaged}`,
+      '9: line is not iptables: Sysmon event XML',
+    ]);
+    expect(summary.files[0]?.message).toBe('2 other syslog lines ignored');
+    await expect(importForTest([path], { format: 'iptables', strict: true })).rejects.toThrow(/kern\.log:4/);
+  });
+
   test('puts December lines of a January file in the year before', async () => {
     const lines = ['Dec 31 23:59:58', 'Jan  1 00:00:05'].map(
       (time) =>
@@ -237,6 +269,29 @@ describe('pfsense-filterlog', () => {
       sourcebytes: 517,
       logsource: 'pfsense-filterlog:fw.example.local',
     });
+  });
+
+  test('rejects lines in another format and keeps other programs ignored', async () => {
+    const filterlog =
+      'filterlog[4012]: 5,,,1000000103,igb1,match,pass,out,4,0x0,,64,3117,0,DF,6,tcp,60,10.1.2.3,203.0.113.7,50100,443,0,S,1,,64240,,mss';
+    const content = [
+      `Apr 19 10:00:02 fw ${filterlog}`,
+      'Apr 19 10:00:03 fw dhcpd[999]: DHCPACK on 10.1.2.3 to 52:54:00:12:34:56 via igb1',
+      'Apr 19 10:00:04 fw kernel: OUTBOUND IN= OUT=igb1 SRC=10.1.2.3 DST=203.0.113.7 LEN=60 PROTO=TCP SPT=1 DPT=443 SYN ',
+      '<134>1 2024-04-19T10:00:05Z fw edgewall 811 - - CEF:0|Example|EdgeWall|5.2|100|Allowed|3|src=10.1.2.3 dst=203.0.113.7',
+      `Apr 19 10:00:06 fw ${filterlog}`,
+      '',
+    ].join('\n');
+    const path = await writeTemp('filter.log', content, FILE_TIME);
+    const { summary, events } = await importForTest([path]);
+
+    expect(events.map((event) => event.sourceline)).toEqual([1, 5]);
+    expect(skippedLines(summary)).toEqual([
+      '3: line is not pfSense filterlog: netfilter LOG record',
+      '4: line is not pfSense filterlog: CEF event',
+    ]);
+    expect(summary.files[0]?.message).toBe('1 lines from other programs ignored');
+    await expect(importForTest([path], { strict: true })).rejects.toThrow(/filter\.log:3/);
   });
 
   test('reports malformed lines with their numbers', async () => {

@@ -15,13 +15,15 @@
 import { emptyEvent, type ConnectionEvent } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import type { FileSample } from '../sniff.js';
+import type { SyslogLine } from '../syslog/header.js';
 import { loadTextLines, textLinesLoadResult, type ParsedLine } from '../text-stream.js';
+import { isNetfilterMessage, NETFILTER_START, syslogRecordFormat } from './other-formats.js';
 import { frameSyslogLine, normaliseAddress, parsePortText, protocolName, yearReferenceMs } from './packet.js';
 
 const FORMAT_ID = 'iptables';
 
-/** `IN=` and `OUT=` as the kernel starts every record; the prefix set with --log-prefix comes before. */
-const NETFILTER_START = /IN=(\S*) OUT=(\S*)(?: |$)/;
+/** `IN=` at the start of a word in a kernel message: the first key of every netfilter record. */
+const NETFILTER_IN_WORD = /(?:^|[\s\]])IN=/;
 
 /** The kernel's uptime stamp, `[ 5416.642476] `, which kern.log keeps before the message. */
 const UPTIME_STAMP = /^\[\s*\d+\.\d+\]\s*/;
@@ -30,6 +32,7 @@ export const IPTABLES_REJECT = {
   notSyslog: 'not a syslog line',
   invalidTime: 'invalid syslog timestamp',
   truncated: 'truncated netfilter record (no SRC or DST)',
+  damaged: 'damaged netfilter record (no "IN=... OUT=...")',
   invalidSource: 'invalid SRC address',
   invalidDestination: 'invalid DST address',
   invalidSourcePort: 'invalid SPT',
@@ -75,11 +78,6 @@ export function parseNetfilterRecord(message: string): NetfilterRecord | null {
     }
   }
   return record;
-}
-
-/** Returns true when a message is a netfilter record (after the kernel tag and uptime stamp). */
-export function isNetfilterMessage(message: string): boolean {
-  return NETFILTER_START.test(message) && / SRC=\S+ DST=\S+ /.test(message);
 }
 
 /** Zeek's connection state for one TCP packet: S0 for a SYN without ACK, OTH for any other. */
@@ -137,6 +135,19 @@ export function netfilterEvent(
   };
 }
 
+/**
+ * Classifies a syslog line that contains no netfilter record. Other kernel and daemon messages share
+ * kern.log and syslog with the netfilter records, so they are passed over (null). A record of another log
+ * format, or a kernel message with an `IN=` word but without the `IN=... OUT=...` that starts every
+ * netfilter record, is rejected.
+ */
+function otherSyslogLine(line: string, syslog: SyslogLine, message: string): ParsedLine {
+  const other = syslogRecordFormat(line, syslog);
+  if (other !== null) return { reject: `line is not iptables: ${other}` };
+  const damaged = syslog.program === 'kernel' && NETFILTER_IN_WORD.test(message);
+  return damaged ? { reject: IPTABLES_REJECT.damaged } : null;
+}
+
 /** Makes the line parser for one file; `referenceMs` supplies RFC 3164 years. */
 export function iptablesLineParser(sourcefile: string, referenceMs: number) {
   return (line: string, lineNumber: number): ParsedLine => {
@@ -144,8 +155,7 @@ export function iptablesLineParser(sourcefile: string, referenceMs: number) {
     if (framed === null) return { reject: IPTABLES_REJECT.notSyslog };
     const message = framed.message.replace(UPTIME_STAMP, '');
     const record = parseNetfilterRecord(message);
-    // Other kernel and daemon messages share kern.log and syslog with the netfilter records.
-    if (record === null) return null;
+    if (record === null) return otherSyslogLine(line, framed.syslog, message);
     if (framed.syslog.timeMs === null) return { reject: IPTABLES_REJECT.invalidTime };
     return netfilterEvent(record, framed.syslog.timeMs, framed.syslog.host, sourcefile, lineNumber);
   };

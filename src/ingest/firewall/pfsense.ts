@@ -16,6 +16,7 @@ import { emptyEvent, type ConnectionEvent } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import type { FileSample } from '../sniff.js';
 import { loadTextLines, textLinesLoadResult, type ParsedLine } from '../text-stream.js';
+import { syslogRecordFormat } from './other-formats.js';
 import { frameSyslogLine, normaliseAddress, parsePortText, protocolName, yearReferenceMs } from './packet.js';
 
 const FORMAT_ID = 'pfsense-filterlog';
@@ -97,8 +98,12 @@ export function filterlogLineParser(sourcefile: string, referenceMs: number) {
   return (line: string, lineNumber: number): ParsedLine => {
     const framed = frameSyslogLine(line, referenceMs);
     if (framed === null) return { reject: PFSENSE_REJECT.notSyslog };
-    // Other pfSense daemons (dhcpd, unbound, sshd) may share a remote syslog file.
-    if (framed.syslog.program !== PROGRAM) return null;
+    if (framed.syslog.program !== PROGRAM) {
+      // Other pfSense daemons (dhcpd, unbound, sshd) may share a remote syslog file, but a record of
+      // another log format means that the file has switched format.
+      const other = syslogRecordFormat(line, framed.syslog);
+      return other === null ? null : { reject: `line is not pfSense filterlog: ${other}` };
+    }
     if (framed.syslog.timeMs === null) return { reject: PFSENSE_REJECT.invalidTime };
     return filterlogEvent(
       framed.message.trim().split(','),

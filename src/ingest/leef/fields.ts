@@ -30,6 +30,7 @@ export const LEEF_REJECT = {
     destinationBytes: 'dstBytes',
   }),
   missingHeader: 'not a LEEF event (no LEEF: header)',
+  noAttributes: 'invalid LEEF attributes: no key=value pair read',
   invalidDevTime: 'invalid devTime',
   unsupportedDevTimeFormat: 'unsupported devTimeFormat',
   missingTime: 'missing time: no devTime and no syslog timestamp',
@@ -41,8 +42,11 @@ class LeefValues implements PairVisitor {
   sourceUser: string | null = null;
   devTime: string | null = null;
   devTimeFormat: string | null = null;
+  /** Attributes read, of any key. */
+  pairs = 0;
 
   pair(key: string, rawValue: string): void {
+    this.pairs += 1;
     switch (key) {
       case 'src':
         this.connection.source = presentValue(rawValue);
@@ -98,7 +102,7 @@ export function leefLogSource(vendor: string, product: string): string {
 
 /**
  * Returns devTime in epoch milliseconds, null when the event has none, or the reject reason. Without
- * devTimeFormat, devTime is read in CEF's forms (parseArcSightTime): epoch milliseconds, or
+ * devTimeFormat, devTime is read in CEF's forms (parseArcSightTime): epoch milliseconds or seconds, or
  * "MMM dd yyyy HH:mm:ss" with optional milliseconds and zone.
  */
 function devTimeMs(values: LeefValues, referenceMs: number): number | null | string {
@@ -128,6 +132,10 @@ export function leefLineParser(
 
     const values = new LeefValues();
     scanLeefAttributes(line, header.attributesStart, header.delimiter, values);
+    // Attribute text with no pair in it is damage or another format, not an event without addresses.
+    if (values.pairs === 0 && line.slice(header.attributesStart).trim() !== '') {
+      return { reject: LEEF_REJECT.noAttributes };
+    }
     values.connection.user ??= values.sourceUser;
 
     const logsource = leefLogSource(header.vendor, header.product);

@@ -156,6 +156,26 @@ describe('leefLineParser', () => {
     expect(withUrl.servername).toBe('b.example');
   });
 
+  test.each([
+    ['1713700800', 1_713_700_800_000],
+    ['1713700800.5', 1_713_700_800_500],
+    ['1713700800000', 1_713_700_800_000],
+    ['1713700800250', 1_713_700_800_250],
+  ])('reads devTime=%s as epoch seconds or milliseconds', (time, expected) => {
+    expect(parseEvent(leef(`devTime=${time}`, 'src=10.0.0.1', 'dst=10.0.0.2')).starttime).toBe(expected);
+  });
+
+  test('rejects attributes without any key=value pair', () => {
+    expect(parse(`${HEADER}connection from 10.0.0.1 to 10.0.0.2`, 1)).toEqual({
+      reject: LEEF_REJECT.noAttributes,
+    });
+    expect(parse(`${HEADER}junk src=10.0.0.1 dst=10.0.0.2`, 1)).toEqual({
+      reject: LEEF_REJECT.noAttributes,
+    });
+    expect(parse(`${HEADER}`, 1)).toBeNull();
+    expect(parse(leef('usrName=alice', 'action=login'), 1)).toBeNull();
+  });
+
   test('keys match with their exact case', () => {
     expect(parse(leef('devTime=1', 'SRC=10.0.0.1', 'DST=10.0.0.2'), 1)).toBeNull();
   });
@@ -279,6 +299,38 @@ describe('LEEF import', () => {
       '11: not a LEEF event (no LEEF: header)',
       '12: invalid srcBytes',
     ]);
+  });
+
+  test('rejects syslog lines in another format, also under --strict', async () => {
+    const syslog = '<13>Apr 21 12:00:00 gw01 ';
+    const content = [
+      `${syslog}${leef('devTime=1713700800', 'src=10.1.2.3', 'dst=203.0.113.7', 'dstPort=443')}`,
+      `${syslog}${leef('devTime=1713700830', 'usrName=admin', 'action=login')}`,
+      `${syslog}CEF:0|Example|EdgeWall|5.2|100|Connection allowed|3|src=10.1.2.3 dst=203.0.113.7`,
+      '<13>Apr 21 12:01:30 gw01 sshd[90]: Accepted publickey for admin',
+      `${syslog}LEEF:1.0|Example|SecureGW|4.0|Allow|connection from 10.1.2.3 to 203.0.113.7`,
+      `${syslog}${leef('devTime=1713700920', 'src=10.1.2.3', 'dst=203.0.113.7', 'dstPort=443')}`,
+      '',
+    ].join('\n');
+    const path = await tempPath('switch.log');
+    await writeFile(path, content);
+    await utimes(path, FILE_TIME, FILE_TIME);
+    const { summary, events } = await importPath(path);
+
+    expect(events.map((event) => [event.sourceline, event.starttime])).toEqual([
+      [1, 1_713_700_800_000],
+      [6, 1_713_700_920_000],
+    ]);
+    expect(skipped(summary)).toEqual([
+      `3: ${LEEF_REJECT.missingHeader}`,
+      `4: ${LEEF_REJECT.missingHeader}`,
+      `5: ${LEEF_REJECT.noAttributes}`,
+    ]);
+    expect(summary.files[0]?.message).toBe('1 LEEF events without addresses ignored');
+
+    const store = await DuckDbStore.open();
+    stores.push(store);
+    await expect(importFiles(store, [path], { strict: true })).rejects.toThrow(/switch\.log:3/);
   });
 
   test('rejects only the line with invalid UTF-8', async () => {

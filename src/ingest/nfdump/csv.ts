@@ -26,6 +26,7 @@ import { projectLayersSql, type ProjectionLayer } from '../projection.js';
 import { loadStagedEvents, type RecordCheck } from '../staged.js';
 import type { FileSample } from '../sniff.js';
 import { MAX_EPOCH_MS } from '../time.js';
+import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
 
 const FORMAT_ID = 'nfdump-csv';
 
@@ -99,6 +100,24 @@ function protocolSql(text: string): string {
                      WHEN 'icmp6' THEN 'icmp' WHEN 'ipv6-icmp' THEN 'icmp' ELSE ${lower} END)`;
 }
 
+/**
+ * Throws a WrongFormatError when the header lacks the first-seen time or an address. Only --format brings
+ * such a file here, since detection requires the three columns.
+ */
+function requireNfdumpColumns(sample: FileSample, located: Record<NfdumpColumn, number>): void {
+  const missing: string[] = [];
+  if (located.start < 0) missing.push('ts or firstSeen');
+  if (located.sourceAddress < 0) missing.push('sa or srcAddr');
+  if (located.destinationAddress < 0) missing.push('da or dstAddr');
+  if (missing.length === 0) return;
+  throw wrongFormatError(
+    sample,
+    FORMAT_ID,
+    `the header has no ${missing.join(', ')} column (first line ${quotedFirstLine(sample)})`,
+    'the CSV that nfdump -o csv prints, with its header line',
+  );
+}
+
 export const nfdumpCsvFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'NetFlow/IPFIX flows as printed by nfdump -o csv (1.6, 1.7)',
@@ -120,6 +139,7 @@ export const nfdumpCsvFormat: InputFormat = {
     const { sample } = context;
     const header = headerOf(sample) ?? [];
     const located = locateNfdumpColumns(header);
+    requireNfdumpColumns(sample, located);
     const field = (column: NfdumpColumn): string =>
       located[column] < 0 ? 'CAST(NULL AS VARCHAR)' : `nullif(trim(f[${located[column] + 1}]), '')`;
 

@@ -582,6 +582,37 @@ describe('pcap file variants', () => {
     }
   });
 
+  test('pcapng with an unsupported link type fails the file', async () => {
+    const capture = pcapngFile({ interfaces: [{ linkType: 1 }, { linkType: 105 }] }, [
+      ...ethernetPackets(conversation.packets),
+      { timeMicros: T0, data: Buffer.alloc(40), interfaceId: 1 },
+    ]);
+    const path = await writeTemp('wifi.pcapng', capture);
+    const packetRecord = conversation.packets.length + 1;
+
+    await expect(load(path)).rejects.toThrow(
+      new RegExp(
+        `^${path}: pcapng link type 105 \\(the interface of packet record ${packetRecord}\\) is not supported; supported link types: 0 `,
+      ),
+    );
+    const store = await DuckDbStore.open();
+    stores.push(store);
+    await expect(importFiles(store, [path])).rejects.toThrow(/link type 105/);
+    const [count] = await store.all<{ events: number }>('SELECT count(*)::INTEGER AS events FROM events');
+    expect(count?.events).toBe(0);
+  });
+
+  test('pcapng interface of an unsupported link type without packets is harmless', async () => {
+    const capture = pcapngFile(
+      { interfaces: [{ linkType: 1 }, { linkType: 105 }] },
+      ethernetPackets(conversation.packets),
+    );
+    const { events, result } = await loadBuffer(capture, 'unused.pcapng');
+
+    expect(result.skipped).toBe(0);
+    expect(events).toHaveLength(1);
+  });
+
   test('pcapng packet of an undefined interface is skipped', async () => {
     const capture = pcapngFile({ interfaces: [{ linkType: 1 }] }, [
       ...ethernetPackets(conversation.packets),

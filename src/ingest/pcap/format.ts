@@ -13,6 +13,7 @@ import type { ConnectionEvent } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { reportRejects } from '../lines.js';
 import type { FileSample } from '../sniff.js';
+import { wrongFormatError } from '../wrong-format.js';
 import { PcapParser } from './classic.js';
 import type { CapturedPacket, ChunkedParser, ContainerSink } from './container.js';
 import { FORMAT_ID, flowEvent, requestEvent } from './events.js';
@@ -21,9 +22,6 @@ import { SUPPORTED_LINK_TYPES } from './link.js';
 import { decodePacket } from './packet.js';
 import { PcapngParser } from './pcapng.js';
 import { hexExcerpt, RejectBuffer } from './rejects.js';
-
-/** Events appended per call to the store. */
-const BATCH_SIZE = 10_000;
 
 /** Bytes read from the file per chunk. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -92,6 +90,14 @@ class CaptureReader implements ContainerSink {
   }
 
   packet(packet: CapturedPacket): void {
+    // In pcapng each interface has its own link type. An interface of an unsupported one fails the file at
+    // its first packet, as a classic pcap file does at its header, so an interface without packets does not.
+    if (!SUPPORTED_LINK_TYPES.has(packet.linkType)) {
+      throw new InputError(
+        `${this.sample.path}: pcapng link type ${packet.linkType} (the interface of packet record ${packet.index}) is not supported; supported link types: ${supportedLinkTypes()}`,
+        this.sample.path,
+      );
+    }
     this.counts.packets += 1;
     const decoded = decodePacket(packet.linkType, packet.data);
     if (decoded.kind === 'transport') {
@@ -148,15 +154,25 @@ export const pcapFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const { store, sample, report } = context;
+    if (sample.binaryFormat !== 'pcap' && sample.binaryFormat !== 'pcapng') {
+      // Only --format brings such a file here, since detection requires a magic number.
+      throw wrongFormatError(
+        sample,
+        FORMAT_ID,
+        'not a packet capture (no pcap or pcapng magic number at the start)',
+        'classic pcap and pcapng captures, compressed with gzip or not',
+      );
+    }
     const rejects = new RejectBuffer(store);
     await rejects.open();
+    const sink = store.openEventSink();
     try {
       const reader = new CaptureReader(sample, rejects, sample.binaryFormat === 'pcap');
       const parser: ChunkedParser =
         sample.binaryFormat === 'pcap' ? new PcapParser(reader) : new PcapngParser(reader);
       for await (const chunk of byteChunks(sample)) {
         parser.push(chunk);
-        if (reader.events.length >= BATCH_SIZE) await store.appendEvents(reader.events.splice(0));
+        for (const event of reader.events.splice(0)) sink.add(event);
         if (rejects.full) await rejects.flush();
         if (parser.failure !== null) break;
       }
@@ -171,7 +187,8 @@ export const pcapFormat: InputFormat = {
       }
       if (failure !== null) rejects.add(failure.index, failure.reason, failure.detail);
       reader.finish();
-      await store.appendEvents(reader.events.splice(0));
+      for (const event of reader.events.splice(0)) sink.add(event);
+      await sink.finish();
       await rejects.moveToRejects(sample.path);
       const skipped = await reportRejects(store, report, sample.path);
 
@@ -187,6 +204,7 @@ export const pcapFormat: InputFormat = {
         ...(message === undefined ? {} : { message }),
       };
     } finally {
+      sink.discard();
       await rejects.close();
     }
   },

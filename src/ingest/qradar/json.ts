@@ -6,7 +6,9 @@
  */
 import { sqlString } from '../../store/duckdb.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { readJsonDocument, requireJsonStart } from '../json-document.js';
 import type { FileSample } from '../sniff.js';
+import { wrongFormatError } from '../wrong-format.js';
 import {
   assertEventExport,
   locateQRadarFields,
@@ -26,6 +28,12 @@ const MAX_JSON_OBJECT_BYTES = 4_294_967_295;
 const OPENING = /^\uFEFF?\s*\{\s*"(?:events|flows)"\s*:\s*\[\s*(\])?/;
 const ADDRESS_KEY = /"(?:sourceip|destinationip|sourcev6|destinationv6)"\s*:/i;
 
+/** An "events" or "flows" array anywhere in the sample, for a file named with --format. */
+const RESULTS_KEY = /"(?:events|flows)"\s*:\s*\[/;
+
+/** Description of the accepted document, for error messages. */
+const SHAPE = 'an Ariel search result, {"events": [...]} or {"flows": [...]}';
+
 export const qradarJsonFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'QRadar Ariel API search results, {"events": [...]} or {"flows": [...]}',
@@ -42,14 +50,21 @@ export const qradarJsonFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const { store, sample } = context;
+    // Only --format brings a file here that does not start as a search result, since detection requires it.
+    requireJsonStart(sample, FORMAT_ID, '{', SHAPE);
+    if (!RESULTS_KEY.test(sample.text)) {
+      throw wrongFormatError(sample, FORMAT_ID, 'no "events" or "flows" array in the first 64 KB', SHAPE);
+    }
     const compression = sample.compression === 'gzip' ? 'gzip' : 'uncompressed';
     const reader = `read_json(${sqlString(sample.readPath)},
         columns={'events': 'JSON[]', 'flows': 'JSON[]'},
         maximum_object_size=${MAX_JSON_OBJECT_BYTES}, compression='${compression}')`;
     // One result page is one JSON object, so the whole array is parsed as a single value before unnest.
-    await store.run(`CREATE OR REPLACE TEMP TABLE ${RECORDS_TABLE} AS
-      SELECT row_number() OVER () AS line_no, record
-        FROM (SELECT unnest(coalesce(events, flows)) AS record FROM ${reader})`);
+    await readJsonDocument(sample, FORMAT_ID, SHAPE, () =>
+      store.run(`CREATE OR REPLACE TEMP TABLE ${RECORDS_TABLE} AS
+        SELECT row_number() OVER () AS line_no, record
+          FROM (SELECT unnest(coalesce(events, flows)) AS record FROM ${reader})`),
+    );
     try {
       const [counted] = await store.all<{ records: number }>(
         `SELECT count(*) AS records FROM ${RECORDS_TABLE}`,

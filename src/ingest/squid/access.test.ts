@@ -30,8 +30,41 @@ describe('parseRequestTarget', () => {
 
   test('returns null without a host', () => {
     expect(parseRequestTarget('NONE', 'error:invalid-request')).toBeNull();
+    expect(parseRequestTarget('CONNECT', 'error:transaction-end-before-headers')).toBeNull();
     expect(parseRequestTarget('GET', '/index.html')).toBeNull();
-    expect(parseRequestTarget('CONNECT', 'example.org:99999')).toBeNull();
+  });
+
+  test('reads an unbracketed IPv6 CONNECT target', () => {
+    expect(parseRequestTarget('CONNECT', '2001:db8::1:443')).toEqual({ host: '2001:db8::1', port: 443 });
+    expect(parseRequestTarget('CONNECT', '2001:DB8:0:0:0:0:0:7:8443')).toEqual({
+      host: '2001:db8:0:0:0:0:0:7',
+      port: 8443,
+    });
+    expect(parseRequestTarget('CONNECT', '::1:22')).toEqual({ host: '::1', port: 22 });
+  });
+
+  test.each([
+    ['CONNECT', 'example.org:99999', SQUID_REJECT.invalidConnectTarget],
+    ['CONNECT', '2001:db8::1:99999', SQUID_REJECT.invalidConnectTarget],
+    ['CONNECT', '2001:db8:zz::1:443', SQUID_REJECT.invalidConnectTarget],
+    ['CONNECT', '2001:db8::443', SQUID_REJECT.invalidConnectTarget],
+    ['CONNECT', '[2001:db8::1:443', SQUID_REJECT.invalidConnectTarget],
+    ['GET', 'http://[2001:db8::1/', SQUID_REJECT.invalidUrlHost],
+    ['GET', 'http://example.org:70000/', SQUID_REJECT.invalidUrlHost],
+    ['GET', 'http:///path', SQUID_REJECT.invalidUrlHost],
+  ])('rejects %s %s', (method, target, reason) => {
+    expect(parseRequestTarget(method, target)).toEqual({ reject: reason });
+  });
+
+  test('reads every IPv6 address as a bare CONNECT target', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), fc.integer({ min: 0, max: 65535 }), (address, port) => {
+        expect(parseRequestTarget('CONNECT', `${address}:${port}`)).toEqual({
+          host: address.toLowerCase(),
+          port,
+        });
+      }),
+    );
   });
 
   test('round-trips generated host names and ports', () => {
@@ -142,6 +175,32 @@ describe('squid native', () => {
     });
   });
 
+  test('loads a CONNECT to an unbracketed IPv6 address', async () => {
+    const content = [
+      '1713520802.370    120 2001:db8:10::3 TCP_TUNNEL/200 5120 CONNECT 2001:db8:feed::7:443 - HIER_DIRECT/2001:db8:feed::7 -',
+      '1713520862.370    120 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT 2001:db8:feed::7 - HIER_DIRECT/2001:db8:feed::7 -',
+      '1713520922.370    120 10.1.2.3 TCP_MISS/200 5120 GET http://[2001:db8:feed::7/ - HIER_DIRECT/2001:db8:feed::7 -',
+      '1713520982.370      0 10.1.2.3 NONE_NONE/400 3800 NONE error:invalid-request - HIER_NONE/- text/html',
+      '',
+    ].join('\n');
+    const path = await writeTemp('access.log', content);
+    const { summary, events } = await importForTest([path]);
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      sourceip: '2001:db8:10::3',
+      destinationip: '2001:db8:feed::7',
+      destinationport: 443,
+      servername: null,
+    });
+    expect(skippedLines(summary)).toEqual([
+      `2: ${SQUID_REJECT.invalidConnectTarget}`,
+      `3: ${SQUID_REJECT.invalidUrlHost}`,
+    ]);
+    expect(summary.files[0]?.message).toBe('1 requests without a server host ignored');
+    await expect(importForTest([path], { strict: true })).rejects.toThrow(/access\.log:2/);
+  });
+
   test('reports malformed lines with their numbers', async () => {
     const { summary, events } = await importForTest([fixture('malformed.log')]);
 
@@ -199,6 +258,19 @@ describe('squid-common', () => {
     expect(events[2]).toMatchObject({ connstate: 'REJ' });
     expect(events[3]).toMatchObject({ destinationip: '203.0.113.9', servername: null });
     expect(events[4]).toMatchObject({ sourceip: '2001:db8:10::3', destinationip: '2001:db8:feed::7' });
+  });
+
+  test('loads a CONNECT to an unbracketed IPv6 address', async () => {
+    const content = [
+      '2001:db8:10::3 - - [19/Apr/2024:10:00:02 +0000] "CONNECT 2001:db8:feed::7:443 HTTP/1.1" 200 5120 TCP_TUNNEL:HIER_DIRECT',
+      '10.1.2.3 - - [19/Apr/2024:10:00:03 +0000] "CONNECT c2.example.net:https HTTP/1.1" 200 5120 TCP_TUNNEL:HIER_DIRECT',
+      '',
+    ].join('\n');
+    const { summary, events } = await importForTest([await writeTemp('access.log', content)]);
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ destinationip: '2001:db8:feed::7', destinationport: 443 });
+    expect(skippedLines(summary)).toEqual([`2: ${SQUID_REJECT.invalidConnectTarget}`]);
   });
 
   test('reports malformed lines with their numbers', async () => {

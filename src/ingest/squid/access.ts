@@ -37,6 +37,8 @@ export const SQUID_REJECT = {
   invalidStatus: 'invalid code/status',
   invalidBytes: 'invalid byte count',
   invalidRequest: 'invalid request line',
+  invalidConnectTarget: 'invalid CONNECT target (not host:port)',
+  invalidUrlHost: 'invalid host or port in the URL',
 } as const;
 
 /** Fields of a native line; later fields (log_mime_hdrs) are allowed and not read. */
@@ -62,30 +64,55 @@ export interface RequestTarget {
   port: number | null;
 }
 
+/** `[IPv6]` with an optional `:port`. Groups: the address, the port. */
+const BRACKETED_AUTHORITY = /^\[([^\]]+)\](?::(\d{1,5}))?$/;
+
+/** A host name or IPv4 address with an optional `:port`. Groups: the host, the port. */
+const PLAIN_AUTHORITY = /^([^:[\]]+)(?::(\d{1,5}))?$/;
+
 /**
- * Finds the server of a proxied request: `host:port` for CONNECT (`[2001:db8::1]:443` for IPv6), else the
- * host and port of an absolute URL, with the scheme's default port when the URL names none. Returns null
- * for a target without a host, such as Squid's `error:invalid-request`.
+ * Finds the server of a proxied request: `host:port` for CONNECT, else the host and port of an absolute
+ * URL, with the scheme's default port when the URL names none. An IPv6 address is in brackets
+ * (`[2001:db8::1]:443`), except that a CONNECT target may also be written without them
+ * (`2001:db8::1:443`), and then its port is after the last colon. Returns null for a request without a
+ * server host, such as Squid's `error:invalid-request` or a relative URL, and a reject reason for a CONNECT
+ * target or URL authority that cannot be read.
  */
-export function parseRequestTarget(method: string, target: string): RequestTarget | null {
-  let authority: string;
-  let defaultPort: number | null = null;
+export function parseRequestTarget(
+  method: string,
+  target: string,
+): RequestTarget | { reject: string } | null {
+  // Squid names a request it could not parse with an error: pseudo-URL, whatever the method.
+  if (target.startsWith('error:')) return null;
   if (method === 'CONNECT') {
-    authority = target;
-  } else {
-    const url = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(target);
-    if (url === null) return null;
-    defaultPort = DEFAULT_PORTS[(url[1] ?? '').toLowerCase()] ?? null;
-    // user:password@ is part of the authority but not of the host.
-    authority = (url[2] ?? '').replace(/^[^@]*@/, '');
+    const server = parseAuthority(target, null) ?? parseBareIpv6Authority(target);
+    return server ?? { reject: SQUID_REJECT.invalidConnectTarget };
   }
-  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(authority);
-  const plain = /^([^:[\]]+)(?::(\d{1,5}))?$/.exec(authority);
-  const parts = bracketed ?? plain;
+  const url = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(target);
+  if (url === null) return null;
+  const defaultPort = DEFAULT_PORTS[(url[1] ?? '').toLowerCase()] ?? null;
+  // user:password@ is part of the authority but not of the host.
+  const authority = (url[2] ?? '').replace(/^[^@]*@/, '');
+  return parseAuthority(authority, defaultPort) ?? { reject: SQUID_REJECT.invalidUrlHost };
+}
+
+/** Reads `host[:port]` or `[IPv6][:port]`, or returns null for other text and for a port above 65535. */
+function parseAuthority(authority: string, defaultPort: number | null): RequestTarget | null {
+  const parts = BRACKETED_AUTHORITY.exec(authority) ?? PLAIN_AUTHORITY.exec(authority);
   if (parts === null || parts[1] === undefined || parts[1] === '') return null;
   const port = parts[2] === undefined ? defaultPort : Number(parts[2]);
   if (port !== null && port > 65535) return null;
   return { host: parts[1].toLowerCase(), port };
+}
+
+/** Reads `IPv6:port` without brackets, taking the text after the last colon as the port, or returns null. */
+function parseBareIpv6Authority(authority: string): RequestTarget | null {
+  const colon = authority.lastIndexOf(':');
+  const host = authority.slice(0, colon);
+  const portText = authority.slice(colon + 1);
+  if (!host.includes(':') || !isIpAddressText(host) || !/^\d{1,5}$/.test(portText)) return null;
+  const port = Number(portText);
+  return port > 65535 ? null : { host: host.toLowerCase(), port };
 }
 
 /** Squid writes `-` for an empty field and URL-encodes user names. */
@@ -122,15 +149,18 @@ interface ProxiedRequest {
   user: string | null;
 }
 
-/** Maps a parsed request onto an event; a request without a server host is passed over (null). */
+/**
+ * Maps a parsed request onto an event. A request without a server host is passed over (null), and one whose
+ * target cannot be read is rejected.
+ */
 function requestEvent(
   request: ProxiedRequest,
   formatId: string,
   sourcefile: string,
   sourceline: number,
-): ConnectionEvent | null {
+): ConnectionEvent | { reject: string } | null {
   const target = parseRequestTarget(request.method, request.url);
-  if (target === null) return null;
+  if (target === null || 'reject' in target) return target;
   const hostIsAddress = isIpAddressText(target.host);
   const peerAddress = request.peer !== null && isIpAddressText(request.peer) ? request.peer : null;
   const connect = request.method === 'CONNECT';
@@ -198,7 +228,7 @@ export function parseNativeLine(line: string, sourcefile: string, sourceline: nu
     sourcefile,
     sourceline,
   );
-  if (event !== null) event.duration = elapsedMs / 1000;
+  if (event !== null && !('reject' in event)) event.duration = elapsedMs / 1000;
   return event;
 }
 
@@ -244,7 +274,9 @@ export function parseCommonLine(line: string, sourcefile: string, sourceline: nu
     sourcefile,
     sourceline,
   );
-  if (event !== null && match[17] !== undefined && match[17] !== '-') event.useragent = match[17];
+  if (event !== null && !('reject' in event) && match[17] !== undefined && match[17] !== '-') {
+    event.useragent = match[17];
+  }
   return event;
 }
 
@@ -291,7 +323,9 @@ export const squidCommonFormat: InputFormat = {
       const match = COMMON_REGEX.exec(line);
       if (match === null) return false;
       const [method, target] = (match[13] ?? '').split(' ');
-      return match[18] !== undefined || parseRequestTarget(method ?? '', target ?? '') !== null;
+      if (match[18] !== undefined) return true;
+      const parsed = parseRequestTarget(method ?? '', target ?? '');
+      return parsed !== null && !('reject' in parsed);
     });
   },
 

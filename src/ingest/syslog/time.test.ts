@@ -1,7 +1,15 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 
 import { MAX_EPOCH_MS } from '../time.js';
-import { fractionMs, parseArcSightTime, parseIsoTime, zoneOffsetMinutes } from './time.js';
+import {
+  EPOCH_SECONDS_LIMIT,
+  fractionMs,
+  parseArcSightTime,
+  parseEpochNumber,
+  parseIsoTime,
+  zoneOffsetMinutes,
+} from './time.js';
 
 const REFERENCE = Date.UTC(2024, 3, 22);
 
@@ -9,6 +17,10 @@ describe('parseArcSightTime', () => {
   test.each([
     ['1713700800000', Date.UTC(2024, 3, 21, 12)],
     ['1713700800000.6', Date.UTC(2024, 3, 21, 12, 0, 0, 1)],
+    ['1713700800', Date.UTC(2024, 3, 21, 12)],
+    ['1713700800.25', Date.UTC(2024, 3, 21, 12, 0, 0, 250)],
+    ['1713700800.123456', Date.UTC(2024, 3, 21, 12, 0, 0, 123)],
+    ['999999999', Date.UTC(2001, 8, 9, 1, 46, 39)],
     ['Apr 21 2024 12:00:00', Date.UTC(2024, 3, 21, 12)],
     ['Apr 21 2024 12:00:00.250', Date.UTC(2024, 3, 21, 12, 0, 0, 250)],
     ['Apr 21 2024 12:00:00 UTC', Date.UTC(2024, 3, 21, 12)],
@@ -38,6 +50,65 @@ describe('parseArcSightTime', () => {
     ['1713700800000 UTC'],
   ])('rejects %j', (text) => {
     expect(parseArcSightTime(text, REFERENCE)).toBeNull();
+  });
+});
+
+describe('parseEpochNumber', () => {
+  test('reads ten digits as seconds and thirteen as milliseconds', () => {
+    expect(parseEpochNumber('1713700800')).toBe(1_713_700_800_000);
+    expect(parseEpochNumber('1713700800000')).toBe(1_713_700_800_000);
+  });
+
+  test('reads a fraction below the limit as seconds', () => {
+    expect(parseEpochNumber('1713700800.5')).toBe(1_713_700_800_500);
+    expect(parseEpochNumber('99999999999.999')).toBe(99_999_999_999_999);
+  });
+
+  test('reads the limit itself as milliseconds', () => {
+    expect(parseEpochNumber(String(EPOCH_SECONDS_LIMIT))).toBe(EPOCH_SECONDS_LIMIT);
+    expect(parseEpochNumber('100000000000.4')).toBe(EPOCH_SECONDS_LIMIT);
+  });
+
+  test.each([['0'], ['0.0004'], ['-1'], ['1e9'], ['12:00'], [String(MAX_EPOCH_MS + 1)], ['']])(
+    'rejects %j',
+    (text) => {
+      expect(parseEpochNumber(text)).toBeNull();
+    },
+  );
+
+  test('whole seconds below the limit are seconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: EPOCH_SECONDS_LIMIT - 1 }), (seconds) => {
+        expect(parseEpochNumber(String(seconds))).toBe(seconds * 1000);
+      }),
+    );
+  });
+
+  test('seconds with milliseconds below the limit are seconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: EPOCH_SECONDS_LIMIT * 1000 - 1 }), (ms) => {
+        const text = `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+        expect(parseEpochNumber(text)).toBe(ms);
+      }),
+    );
+  });
+
+  test('numbers from the limit on are milliseconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: EPOCH_SECONDS_LIMIT, max: MAX_EPOCH_MS }), (ms) => {
+        expect(parseEpochNumber(String(ms))).toBe(ms);
+      }),
+    );
+  });
+
+  test('numbers around the limit switch unit at the limit', () => {
+    const nearLimit = fc.integer({ min: EPOCH_SECONDS_LIMIT - 10_000, max: EPOCH_SECONDS_LIMIT + 10_000 });
+    fc.assert(
+      fc.property(nearLimit, (value) => {
+        const expected = value < EPOCH_SECONDS_LIMIT ? value * 1000 : value;
+        expect(parseEpochNumber(String(value))).toBe(expected);
+      }),
+    );
   });
 });
 

@@ -164,8 +164,27 @@ export function resolveYearless(
   return null;
 }
 
-/** Epoch milliseconds as digits, with an optional fraction that is rounded. */
-const EPOCH_MS_REGEX = /^\d{1,15}(?:\.\d*)?$/;
+/** An epoch time as digits with an optional fraction, in seconds or milliseconds (see parseEpochNumber). */
+const EPOCH_NUMBER_REGEX = /^\d{1,15}(?:\.\d*)?$/;
+
+/**
+ * Epoch numbers below this are seconds, and numbers from it on are milliseconds. As seconds it is in the
+ * year 5138 and as milliseconds on 1973-03-03, so a log time after 1973 and before 5138 is read in the
+ * right unit whichever one the sender wrote. Ten-digit numbers (seconds since 2001-09-09) stay below it,
+ * and thirteen-digit ones (milliseconds since 2001-09-09) are above it.
+ */
+export const EPOCH_SECONDS_LIMIT = 1e11;
+
+/**
+ * Returns epoch milliseconds for an epoch number written as digits with an optional fraction: seconds when
+ * it is below EPOCH_SECONDS_LIMIT, milliseconds otherwise, rounded to a whole millisecond. Returns null
+ * for other text and for times outside 1970-01-01 to MAX_EPOCH_MS.
+ */
+export function parseEpochNumber(text: string): number | null {
+  if (!EPOCH_NUMBER_REGEX.test(text)) return null;
+  const value = Number(text);
+  return inRange(Math.round(value < EPOCH_SECONDS_LIMIT ? value * 1000 : value));
+}
 
 /**
  * CEF's text timestamps: "MMM dd[ yyyy] HH:mm:ss[.SSS][ zzz]". The day may be padded with a space, as
@@ -184,13 +203,14 @@ const ISO_TIME_REGEX =
 /**
  * Parses a timestamp in one of the forms that CEF defines for its timestamp fields (rt, start, end): epoch
  * milliseconds, or "MMM dd yyyy HH:mm:ss" with optional milliseconds, zone, and year. A year-less time
- * gets its year from `resolveYearless`. ISO 8601 (2024-04-21T12:00:00Z) is accepted too, because
- * senders write it although CEF does not define it. Returns null for any other text.
+ * gets its year from `resolveYearless`. Two forms that senders write although CEF does not define them
+ * are accepted too: epoch seconds, which parseEpochNumber distinguishes from milliseconds by size, and
+ * ISO 8601 (2024-04-21T12:00:00Z). Returns null for any other text.
  */
 export function parseArcSightTime(text: string, referenceMs: number): number | null {
   const first = text.charCodeAt(0);
   if (first >= 0x30 && first <= 0x39) {
-    if (EPOCH_MS_REGEX.test(text)) return inRange(Math.round(Number(text)));
+    if (EPOCH_NUMBER_REGEX.test(text)) return parseEpochNumber(text);
     return parseIsoTime(text);
   }
   const match = CEF_TEXT_TIME_REGEX.exec(text);
