@@ -9,6 +9,7 @@ import { InputError } from '../../errors.js';
 import { invalidPortSql, portSql, validIpAddressSql } from '../address.js';
 import { csvFieldsSql, splitCsvFields } from '../csv-sql.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { objectValuesSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedEvents, type RecordCheck } from '../staged.js';
 import { mappedTimeMsSql, requireCompleteMapping, type FieldMapping, type TimeFormat } from './mapping.js';
@@ -145,11 +146,10 @@ export const genericJsonLinesFormat: InputFormat = {
   async load(context: LoadContext): Promise<LoadResult> {
     const { mapping, timeFormat } = mappingOf(context);
     const columns = Object.keys(mapping) as EventColumnName[];
-    const paths = columns.map((column) => sqlString(jsonPath(mapping[column] ?? ''))).join(', ');
+    const paths = columns.map((column) => sqlString(jsonPath(mapping[column] ?? '')));
     const raw = (column: EventColumnName): string => `nullif(trim(f[${columns.indexOf(column) + 1}]), '')`;
     const stageSql = `SELECT line_no, line,
-                             CASE WHEN starts_with(ltrim(line), '{') AND json_valid(line)
-                                  THEN json_extract_string(line, [${paths}]) END AS f
+                             ${objectValuesSql('line', paths)} AS f
                         FROM ${linesTableSql(context.sample)}
                         WHERE line IS NOT NULL AND (starts_with(line, '{') OR trim(line) <> '')`;
     const counts = await loadStagedEvents(context, {

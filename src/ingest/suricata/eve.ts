@@ -20,6 +20,7 @@ import {
 } from '../../store/schema.js';
 import { canonicalIpSql, portSql, validIpAddressSql } from '../address.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { objectTransformSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import type { FileSample } from '../sniff.js';
 import { loadStagedRecords, type RecordCheck } from '../staged.js';
@@ -173,7 +174,7 @@ function stageSql(sample: FileSample, shape: RecordShape, eventType: string | nu
   // A filter is not pushed below a window without PARTITION BY, so the row number keeps the later
   // filters on the columns from being pushed down into copies of the json_transform call.
   const parsed = `SELECT line_no, line,
-           CASE WHEN starts_with(ltrim(line), '{') AND json_valid(line) THEN json_transform(line, ${structure}) END AS r,
+           ${objectTransformSql('line', structure)} AS r,
            row_number() OVER () AS filter_barrier
       FROM ${linesTableSql(sample)}
      WHERE line IS NOT NULL AND (starts_with(line, '{') OR trim(line) <> '')${filter}`;

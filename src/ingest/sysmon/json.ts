@@ -8,6 +8,7 @@
  */
 import type { EventColumnName } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { invalidJsonSql, objectValuesSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import { invalidPortSql, portSql, validIpAddressSql } from '../address.js';
 import { loadStagedEvents, type RecordCheck } from '../staged.js';
@@ -45,10 +46,30 @@ type SysmonJsonField = keyof typeof FIELD_PATHS;
 
 const ALL_PATHS: readonly string[] = Object.values(FIELD_PATHS).flat();
 
-/** SQL for the first non-empty value of a field among its paths, NULL when none has one. */
-function field(name: SysmonJsonField): string {
+/** Builds SQL for the first non-empty value of a field among its paths in the list `f`, NULL when none has one. */
+function firstValueSql(name: SysmonJsonField): string {
   const values = FIELD_PATHS[name].map((path) => `nullif(trim(f[${ALL_PATHS.indexOf(path) + 1}]), '')`);
   return values.length === 1 ? (values[0] as string) : `coalesce(${values.join(', ')})`;
+}
+
+/** Returns the column that projectFieldsSql gives a field. */
+function field(name: SysmonJsonField): string {
+  return `"field_${name}"`;
+}
+
+/** Column of the start time in epoch milliseconds, computed once per record by projectFieldsSql. */
+const START_TIME_COLUMN = 'start_ms';
+
+/**
+ * Wraps the stage so that every field and the start time are columns of their own. Checks and mappings
+ * then read each value once: written inline, the time parse appeared in several checks and columns, and
+ * loading 200,000 records took twice as long.
+ */
+function projectFieldsSql(stageSql: string): string {
+  const names = Object.keys(FIELD_PATHS) as SysmonJsonField[];
+  const fields = names.map((name) => `${firstValueSql(name)} AS ${field(name)}`).join(', ');
+  return `SELECT *, ${startTimeSql()} AS ${START_TIME_COLUMN}
+            FROM (SELECT *, ${fields} FROM (${stageSql}))`;
 }
 
 /** Sysmon writes "-" for a value it does not have. */
@@ -88,11 +109,11 @@ function isNetworkConnectSql(): string {
 /** Returns the record checks, in the order that `networkConnectEvent` applies them to XML records. */
 function recordChecks(): RecordCheck[] {
   return [
-    { when: 'NOT json_valid(line)', reject: 'invalid JSON' },
+    { when: invalidJsonSql('line', 'f'), reject: 'invalid JSON' },
     { when: 'f IS NULL', reject: 'record is not a JSON object' },
     { when: `NOT ${isNetworkConnectSql()}`, ignore: true },
     { when: `NOT ${hasTimeSql()}`, reject: SYSMON_REJECT.missingTime },
-    { when: `${startTimeSql()} IS NULL`, reject: SYSMON_REJECT.invalidTime },
+    { when: `${START_TIME_COLUMN} IS NULL`, reject: SYSMON_REJECT.invalidTime },
     { when: `${field('sourceIp')} IS NULL`, reject: SYSMON_REJECT.missingSourceIp },
     { when: `NOT ${validIpAddressSql(field('sourceIp'))}`, reject: SYSMON_REJECT.invalidSourceIp },
     { when: `${field('destinationIp')} IS NULL`, reject: SYSMON_REJECT.missingDestinationIp },
@@ -106,7 +127,7 @@ function eventColumns(): Partial<Record<EventColumnName, string>> {
   const ecsUser = `(CASE WHEN ${field('ecsUserName')} IS NOT NULL
                       THEN concat_ws('\\', ${field('ecsUserDomain')}, ${field('ecsUserName')}) END)`;
   return {
-    starttime: startTimeSql(),
+    starttime: START_TIME_COLUMN,
     sourceip: field('sourceIp'),
     sourceport: portSql(field('sourcePort')),
     destinationip: field('destinationIp'),
@@ -179,15 +200,12 @@ export const sysmonJsonFormat: InputFormat = {
   },
 
   async load(context: LoadContext): Promise<LoadResult> {
-    const paths = ALL_PATHS.map((path) => `'${path}'`).join(', ');
-    const stageSql = `SELECT line_no, line,
-                             CASE WHEN json_valid(line) THEN
-                               CASE WHEN json_type(line) = 'OBJECT' THEN json_extract_string(line, [${paths}]) END
-                             END AS f
+    const paths = ALL_PATHS.map((path) => `'${path}'`);
+    const stageSql = `SELECT line_no, line, ${objectValuesSql('line', paths)} AS f
                         FROM ${linesTableSql(context.sample)}
                         WHERE line IS NOT NULL AND trim(line) <> ''`;
     const counts = await loadStagedEvents(context, {
-      stageSql,
+      stageSql: projectFieldsSql(stageSql),
       checks: recordChecks(),
       columns: eventColumns(),
     });

@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { sqlString } from '../../store/duckdb.js';
 import { createFlowSideTables, EVENTS_TABLE } from '../../store/schema.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { objectValuesSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedRecords, type RecordCheck } from '../staged.js';
 import type { FileSample } from '../sniff.js';
@@ -113,9 +114,10 @@ function recordLinesSql(sample: FileSample): string {
 
 /** Builds SQL that is the JSON paths' values as a list for a valid JSON object line, and NULL otherwise. */
 function extractSql(paths: readonly string[]): string {
-  const list = paths.map((path) => sqlString(path)).join(', ');
-  return `CASE WHEN starts_with(ltrim(line), '{') AND json_valid(line)
-               THEN json_extract_string(line, [${list}]) END`;
+  return objectValuesSql(
+    'line',
+    paths.map((path) => sqlString(path)),
+  );
 }
 
 /** Builds SQL that maps a log name onto the kind it is loaded as, and any other name onto 'other'. */
