@@ -14,6 +14,8 @@ export interface LoadContext {
   mapping?: FieldMapping;
   /** Notation of a mapped start time (`--time-format`). */
   timeFormat?: TimeFormat;
+  /** Smallest uncompressed file that line-oriented readers parse in worker threads (PARALLEL_MIN_BYTES). */
+  parallelMinBytes?: number;
 }
 
 export interface LoadResult {

@@ -45,6 +45,8 @@ export interface ImportOptions {
   timeFormat?: TimeFormat;
   /** A format id that every file is read as, in place of detection from its content. */
   format?: string;
+  /** Smallest uncompressed file that line-oriented readers parse in worker threads; tests lower it. */
+  parallelMinBytes?: number;
   /** Called after each file and a few times a second while one loads, for progress display. */
   onProgress?: (progress: ImportProgress) => void;
   /** Called when the import moves on to a stage that has no progress of its own. */
@@ -343,6 +345,7 @@ async function importOne(
       localNetworks,
       ...(options.mapping ? { mapping: options.mapping } : {}),
       ...(options.timeFormat ? { timeFormat: options.timeFormat } : {}),
+      ...(options.parallelMinBytes !== undefined ? { parallelMinBytes: options.parallelMinBytes } : {}),
     });
   } catch (error) {
     // The caller rolls back this file's transaction, which removes anything the load inserted.

@@ -6,12 +6,12 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 
 import { StrictModeError } from '../errors.js';
-import { emptyEvent, type ConnectionEvent } from '../model/event.js';
+import type { ConnectionEvent } from '../model/event.js';
 import { LocalNetworks } from '../net/locality.js';
 import { DuckDbStore } from '../store/duckdb.js';
 import { IngestReport } from './report.js';
 import { sniffFile } from './sniff.js';
-import { loadTextLines, type ParsedLine } from './text-stream.js';
+import { loadTextLines } from './text-stream.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -19,21 +19,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** Parses "time source destination port"; "#" lines are passed over. */
-function toyParser(file: string) {
-  return (line: string, lineNumber: number): ParsedLine => {
-    if (line.startsWith('#')) return null;
-    const [time, source, destination, port] = line.split(' ');
-    if (time === undefined || source === undefined || destination === undefined || port === undefined) {
-      return { reject: 'wrong field count' };
-    }
-    const event = emptyEvent(file, lineNumber);
-    event.starttime = Number(time);
-    event.sourceip = source;
-    event.destinationip = destination;
-    event.destinationport = Number(port);
-    return event;
-  };
+/** A Squid native access.log line, which the squid line parser loads as one event. */
+function squidLine(seconds: number): string {
+  return `${seconds}.250    120 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT c2.example.net:443 - HIER_DIRECT/203.0.113.7 -`;
 }
 
 async function load(content: Buffer, name = 'toy.log', strict = false) {
@@ -49,18 +37,19 @@ async function load(content: Buffer, name = 'toy.log', strict = false) {
   const report = new IngestReport(strict);
   const result = await loadTextLines(
     { store, sample, report, localNetworks: new LocalNetworks() },
-    toyParser(path),
+    { formatId: 'squid', sourcefile: path, referenceMs: 0 },
   );
   const events = await store.all<ConnectionEvent>('SELECT * FROM events ORDER BY sourceline');
   return { result, events, summary: report.summary() };
 }
 
+// Squid passes over a request with an error: URL, which has no server host.
 const TEXT = [
-  '# header',
-  '1000 10.0.0.1 192.0.2.1 443',
+  '1713520800.100    0 10.1.2.3 NONE/400 3900 NONE error:invalid-request - HIER_NONE/- text/html',
+  squidLine(1713520801),
   '',
   'broken',
-  '2000 10.0.0.1 192.0.2.1 443\r',
+  `${squidLine(1713520802)}\r`,
   '',
 ].join('\n');
 
@@ -70,8 +59,9 @@ describe('loadTextLines', () => {
 
     expect(result).toEqual({ events: 2, skipped: 1, ignored: 1 });
     expect(events.map((event) => event.sourceline)).toEqual([2, 5]);
-    expect(events[1]?.starttime).toBe(2000);
-    expect(summary.samples).toEqual([expect.objectContaining({ line: 4, reason: 'wrong field count' })]);
+    // Squid logs the end of a request; the start is 120 ms earlier.
+    expect(events[1]?.starttime).toBe(1713520802130);
+    expect(summary.samples).toEqual([expect.objectContaining({ line: 4 })]);
   });
 
   test('reads gzip the same way', async () => {
@@ -82,9 +72,11 @@ describe('loadTextLines', () => {
 
   test('invalid UTF-8 rejects only its line', async () => {
     const content = Buffer.concat([
-      Buffer.from('1000 10.0.0.1 192.0.2.1 443\n1500 10.0.0.'),
+      Buffer.from(`${squidLine(1713520801)}\n1713520802.250    120 10.1.2.`),
       Buffer.from([0xff, 0xfe]),
-      Buffer.from(' 192.0.2.1 443\n2000 10.0.0.1 192.0.2.1 443\n'),
+      Buffer.from(
+        ` TCP_TUNNEL/200 5120 CONNECT c2.example.net:443 - HIER_DIRECT/203.0.113.7 -\n${squidLine(1713520803)}\n`,
+      ),
     ]);
     const { result, summary } = await load(content);
 

@@ -1,26 +1,34 @@
 /**
  * Shared parts of the formats parsed in TypeScript rather than by DuckDB's readers: the file's text as a
- * stream (through gunzip when compressed), rejected records buffered in a temporary table, events
- * appended in batches, and a line-by-line loader for line-oriented logs such as LEEF, CEF and syslog.
+ * stream (through gunzip when compressed), rejected records buffered in a temporary table, and a
+ * line-by-line loader for line-oriented logs such as LEEF, CEF and syslog.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createReadStream, existsSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 
 import type { ConnectionEvent } from '../model/event.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import { sqlString } from '../store/duckdb.js';
+import { disposeStagedFile } from '../store/event-file.js';
 import { REJECTS_TABLE } from '../store/schema.js';
+import type { EventSink } from '../store/store.js';
 import type { LoadContext, LoadResult } from './format.js';
+import { KEPT_EXCERPT_CHARS, LineClassifier, type RejectedLine } from './line-classifier.js';
+import type { LineParserSpec } from './line-parsers.js';
+import { LineSplitter } from './line-splitter.js';
+import type { LineRangeMessage, LineRangeResult, LineRangeTask } from './line-worker.js';
 import { excerptSql, reportRejects } from './lines.js';
 import type { FileSample } from './sniff.js';
 
+export { KEPT_EXCERPT_CHARS };
+
 /** Rejected records buffered before they are written to the store. */
 export const BATCH_SIZE = 10_000;
-
-/** Characters of a rejected record kept until the rejects table cuts them to its excerpt length. */
-export const KEPT_EXCERPT_CHARS = 1_000;
 
 /** Rejected records, staged in a temporary table and moved to the rejects table once the file is read. */
 export class RejectBuffer {
@@ -106,52 +114,171 @@ export interface TextLinesResult {
   ignored: number;
 }
 
-/** U+FFFD, which the UTF-8 decoder puts in place of bytes that are not valid UTF-8. */
-const REPLACEMENT_CHARACTER = '\uFFFD';
-
 /**
- * Reads a line-oriented file in TypeScript, one line at a time with its 1-based number, and loads what
- * `parseLine` makes of each. Blank lines are passed over; a line with bytes that are not valid UTF-8 is
- * rejected before it reaches the parser.
+ * Reads a line-oriented file in TypeScript, one line at a time with its 1-based number, and loads what the
+ * spec's parser makes of each (see LineClassifier for blank lines and invalid UTF-8). A large uncompressed
+ * file is cut at line boundaries into parts that worker threads parse at the same time.
  */
-export async function loadTextLines(
-  context: LoadContext,
-  parseLine: (line: string, lineNumber: number) => ParsedLine,
-): Promise<TextLinesResult> {
+export async function loadTextLines(context: LoadContext, spec: LineParserSpec): Promise<TextLinesResult> {
   const { store, sample, report } = context;
   const rejects = new RejectBuffer(store);
   await rejects.open();
-  const lines = createInterface({ input: openText(sample), crlfDelay: Number.POSITIVE_INFINITY });
   const sink = store.openEventSink();
-  let ignored = 0;
-  let lineNumber = 0;
   try {
-    try {
-      for await (const line of lines) {
-        lineNumber += 1;
-        if (line.length === 0 || line.trim() === '') continue;
-        if (line.includes(REPLACEMENT_CHARACTER)) {
-          await rejects.add(lineNumber, 'invalid UTF-8', line);
-          continue;
-        }
-        const parsed = parseLine(line, lineNumber);
-        if (parsed === null) ignored += 1;
-        else if ('reject' in parsed) await rejects.add(lineNumber, parsed.reject, line);
-        else sink.add(parsed);
-      }
-    } catch (error) {
-      // A gzip stream that breaks off ends the text; the import reports the damage itself.
-      if (sample.compression !== 'gzip') throw error;
-    }
+    const parts = await parallelParts(context);
+    const ignored =
+      parts.length > 1
+        ? await parseInWorkers(spec, sample, parts, sink, rejects)
+        : await parseHere(spec, sample, sink, rejects);
     const events = await sink.finish();
     await rejects.moveToRejects(sample.path);
     const skipped = await reportRejects(store, report, sample.path);
     return { events, skipped, ignored };
   } finally {
     sink.discard();
-    lines.close();
     await rejects.close();
   }
+}
+
+/** Parses the file on the main thread; returns the number of ignored lines. */
+async function parseHere(
+  spec: LineParserSpec,
+  sample: FileSample,
+  sink: EventSink,
+  rejects: RejectBuffer,
+): Promise<number> {
+  // Imported when used: the parsers' modules import this one for loadTextLines.
+  const { makeLineParser } = await import('./line-parsers.js');
+  const classifier = new LineClassifier(makeLineParser(spec), (event) => sink.add(event));
+  const splitter = new LineSplitter();
+  let lineNumber = 0;
+  try {
+    for await (const chunk of textChunks(sample)) {
+      for (const line of splitter.push(chunk)) classifier.take(line, ++lineNumber);
+      for (const reject of classifier.takeRejects())
+        await rejects.add(reject.line, reject.reason, reject.excerpt);
+    }
+  } catch (error) {
+    // A gzip stream that breaks off ends the text; the import reports the damage itself.
+    if (sample.compression !== 'gzip') throw error;
+  }
+  const last = splitter.end();
+  if (last !== null) classifier.take(last, ++lineNumber);
+  for (const reject of classifier.takeRejects())
+    await rejects.add(reject.line, reject.reason, reject.excerpt);
+  return classifier.ignored;
+}
+
+/**
+ * Smallest file parsed by worker threads. An estimate: a worker takes tens of milliseconds to start and
+ * load the parsers, which a file of a few megabytes would not repay.
+ */
+export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+
+/** The most worker threads started. Each gets at least half of the smallest file parsed in parallel. */
+const MAX_WORKERS = 4;
+
+/** The worker script, beside this module in the build. Tests that run the TypeScript sources have none. */
+const WORKER_URL = new URL('./line-worker.js', import.meta.url);
+
+/**
+ * Returns byte ranges [start, end) that each begin at a line start, one per worker thread, or a single
+ * range when the file is parsed on the main thread: compressed, small, on one core, or without the
+ * worker script.
+ */
+async function parallelParts(context: LoadContext): Promise<Array<[number, number]>> {
+  const { sample } = context;
+  const minBytes = context.parallelMinBytes ?? PARALLEL_MIN_BYTES;
+  const workers = Math.min(
+    availableParallelism(),
+    MAX_WORKERS,
+    Math.ceil(sample.bytes / Math.max(1, minBytes / 2)),
+  );
+  if (sample.compression !== 'none' || sample.bytes < minBytes || workers < 2) return [[0, sample.bytes]];
+  if (!existsSync(fileURLToPath(WORKER_URL))) return [[0, sample.bytes]];
+  const cuts = [0];
+  const handle = await open(sample.readPath, 'r');
+  try {
+    for (let part = 1; part < workers; part += 1) {
+      const cut = await lineStartAfter(handle, Math.floor((sample.bytes * part) / workers));
+      if (cut !== null && cut > (cuts.at(-1) ?? 0) && cut < sample.bytes) cuts.push(cut);
+    }
+  } finally {
+    await handle.close();
+  }
+  return cuts.map((start, index) => [start, cuts[index + 1] ?? sample.bytes]);
+}
+
+/** Bytes searched for a line feed after a cut point; a longer line leaves the cut out. */
+const CUT_SEARCH_BYTES = 1024 * 1024;
+
+/** Returns the offset just after the first line feed at or after `offset`, or null when none is near. */
+async function lineStartAfter(handle: FileHandle, offset: number): Promise<number | null> {
+  const buffer = Buffer.alloc(CUT_SEARCH_BYTES);
+  const { bytesRead } = await handle.read(buffer, 0, CUT_SEARCH_BYTES, offset);
+  const index = buffer.subarray(0, bytesRead).indexOf(0x0a);
+  return index < 0 ? null : offset + index + 1;
+}
+
+/**
+ * Parses the parts in worker threads and hands their staging files to the sink, with each part's line
+ * numbers shifted by the lines of the parts before it; returns the number of ignored lines.
+ */
+async function parseInWorkers(
+  spec: LineParserSpec,
+  sample: FileSample,
+  parts: ReadonlyArray<[number, number]>,
+  sink: EventSink,
+  rejects: RejectBuffer,
+): Promise<number> {
+  const partRejects = parts.map((): RejectedLine[] => []);
+  const settled = await Promise.allSettled(
+    parts.map(([start, end], index) =>
+      runWorker({ spec, readPath: sample.readPath, start, end }, (batch) =>
+        partRejects[index]?.push(...batch),
+      ),
+    ),
+  );
+  const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) {
+    for (const result of results) disposeStagedFile(result.file);
+    throw failed.reason;
+  }
+  let offset = 0;
+  let ignored = 0;
+  for (const [index, result] of results.entries()) {
+    sink.addStagedFile(result.file, offset);
+    for (const reject of partRejects[index] ?? [])
+      await rejects.add(reject.line + offset, reject.reason, reject.excerpt);
+    offset += result.lines;
+    ignored += result.ignored;
+  }
+  return ignored;
+}
+
+function runWorker(
+  task: LineRangeTask,
+  onRejects: (rejects: RejectedLine[]) => void,
+): Promise<LineRangeResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: task });
+    let result: LineRangeResult | null = null;
+    worker.on('message', (message: LineRangeMessage) => {
+      if (message.kind === 'rejects') onRejects(message.rejects);
+      else result = message.result;
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (result !== null) resolve(result);
+      else
+        reject(
+          new Error(
+            `${task.readPath}: the worker thread parsing bytes ${task.start} to ${task.end} stopped with exit code ${code}`,
+          ),
+        );
+    });
+  });
 }
 
 /** Builds a LoadResult from line counts, noting the ignored lines when there were any. */

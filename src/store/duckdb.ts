@@ -6,7 +6,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 
 import { InputError } from '../errors.js';
 import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
-import { EventFileWriter } from './event-file.js';
+import { disposeStagedFile, EventFileWriter, type StagedEventFile } from './event-file.js';
 import {
   CREATE_FILES_TABLE_SQL,
   CREATE_REJECTS_TABLE_SQL,
@@ -121,7 +121,8 @@ class DuckDbEventSink implements EventSink {
   /** The load of the previous segment; segments load one at a time, in order, on the store's connection. */
   private loading: Promise<void> = Promise.resolve();
   private failure: unknown = null;
-  private readonly staged: EventFileWriter[] = [];
+  /** Staging files not yet loaded and deleted. */
+  private readonly pending = new Set<StagedEventFile>();
 
   constructor(private readonly store: DuckDbStore) {}
 
@@ -131,56 +132,64 @@ class DuckDbEventSink implements EventSink {
 
   add(event: ConnectionEvent): void {
     if (this.failure !== null) throw this.failure;
-    this.writer ??= this.newWriter();
+    this.writer ??= new EventFileWriter();
     this.writer.add(event);
     this.added += 1;
-    if (this.writer.events >= SEGMENT_EVENTS) this.loadSegment();
+    if (this.writer.events >= SEGMENT_EVENTS) this.closeSegment();
+  }
+
+  addStagedFile(file: StagedEventFile, lineOffset: number): void {
+    this.added += file.events;
+    this.queueLoad(file, lineOffset);
   }
 
   async finish(): Promise<number> {
-    this.loadSegment();
+    this.closeSegment();
     await this.loading;
     if (this.failure !== null) throw this.failure;
     return this.inserted;
   }
 
   discard(): void {
-    for (const writer of this.staged.splice(0)) writer.dispose();
+    this.writer?.dispose();
     this.writer = null;
+    for (const file of this.pending) disposeStagedFile(file);
+    this.pending.clear();
   }
 
-  private newWriter(): EventFileWriter {
-    const writer = new EventFileWriter();
-    this.staged.push(writer);
-    return writer;
+  private closeSegment(): void {
+    if (this.writer === null) return;
+    const file = this.writer.staged();
+    this.writer = null;
+    this.queueLoad(file, 0);
   }
 
-  /** Closes the current staging file and queues its load behind the previous one. */
-  private loadSegment(): void {
-    const writer = this.writer;
-    if (writer === null) return;
-    this.writer = null;
-    writer.close();
+  /** Queues the load of a staging file behind the previous one. */
+  private queueLoad(file: StagedEventFile, lineOffset: number): void {
+    this.pending.add(file);
     this.loading = this.loading.then(async () => {
-      if (this.failure !== null) return;
+      if (this.failure !== null || !this.pending.has(file)) return;
       try {
-        this.inserted += await this.store.run(
-          `INSERT INTO ${EVENTS_TABLE} SELECT * FROM read_csv(${sqlString(writer.path)}, ${eventFileOptions(writer)})`,
-        );
+        if (file.events > 0) this.inserted += await this.store.run(loadStagedFileSql(file, lineOffset));
       } catch (error) {
         this.failure = error;
       } finally {
-        writer.dispose();
-        this.staged.splice(this.staged.indexOf(writer), 1);
+        disposeStagedFile(file);
+        this.pending.delete(file);
       }
     });
   }
 }
 
+function loadStagedFileSql(file: StagedEventFile, lineOffset: number): string {
+  const columns = lineOffset === 0 ? '*' : `* REPLACE (sourceline + ${lineOffset} AS sourceline)`;
+  return `INSERT INTO ${EVENTS_TABLE} SELECT ${columns} FROM read_csv(${sqlString(file.path)}, ${eventFileOptions(file)})`;
+}
+
 /** DuckDB's default max_line_size. */
 const DEFAULT_MAX_LINE_BYTES = 2_000_000;
 
-function eventFileOptions(writer: EventFileWriter): string {
+function eventFileOptions(file: StagedEventFile): string {
   return [
     `columns=${EVENT_FILE_COLUMNS}`,
     'header=false',
@@ -192,9 +201,9 @@ function eventFileOptions(writer: EventFileWriter): string {
     'allow_quoted_nulls=false',
     "new_line='\\n'",
     // DuckDB's default line limit is 2,000,000 bytes; an event holding a longer string raises it.
-    `max_line_size=${Math.max(DEFAULT_MAX_LINE_BYTES, writer.longestLineBytes + 1)}`,
+    `max_line_size=${Math.max(DEFAULT_MAX_LINE_BYTES, file.longestLineBytes + 1)}`,
     // Quoted line breaks make the file's lines differ from its rows, so such a file is read serially.
-    `parallel=${writer.hasLineBreaks ? 'false' : 'true'}`,
+    `parallel=${file.hasLineBreaks ? 'false' : 'true'}`,
   ].join(', ');
 }
 

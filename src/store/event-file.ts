@@ -48,6 +48,21 @@ export function eventLine(event: ConnectionEvent): string {
   return `${integer(event.starttime)}\t${text(event.sourceip)}\t${integer(event.sourceport)}\t${text(event.destinationip)}\t${integer(event.destinationport)}\t${text(event.username)}\t${text(event.eventdirection)}\t${text(event.protocol)}\t${text(event.service)}\t${integer(event.sourcebytes)}\t${integer(event.destinationbytes)}\t${real(event.duration)}\t${text(event.connstate)}\t${text(event.servername)}\t${text(event.uri)}\t${text(event.useragent)}\t${text(event.processimage)}\t${text(event.logsource)}\t${integer(event.eventcount)}\t${text(event.uid)}\t${text(event.sourcefile)}\t${integer(event.sourceline)}\n`;
 }
 
+/** A closed staging file, as plain data so that a worker thread can hand it to the main thread. */
+export interface StagedEventFile {
+  path: string;
+  /** The folder made for the file; deleting it deletes the file. */
+  folder: string;
+  events: number;
+  hasLineBreaks: boolean;
+  longestLineBytes: number;
+}
+
+/** Deletes a staging file and its folder. */
+export function disposeStagedFile(file: StagedEventFile): void {
+  rmSync(file.folder, { recursive: true, force: true });
+}
+
 /** Writes events to a staging file in EVENT_COLUMNS order. */
 export class EventFileWriter {
   readonly path: string;
@@ -109,10 +124,21 @@ export class EventFileWriter {
     this.descriptor = null;
   }
 
+  /** Closes the file and describes it; whoever receives the description deletes the file. */
+  staged(): StagedEventFile {
+    this.close();
+    return {
+      path: this.path,
+      folder: this.folder,
+      events: this.count,
+      hasLineBreaks: this.lineBreaks,
+      longestLineBytes: this.longest,
+    };
+  }
+
   /** Closes and deletes the staging file. */
   dispose(): void {
-    this.close();
-    rmSync(this.folder, { recursive: true, force: true });
+    disposeStagedFile(this.staged());
   }
 
   private flush(): void {

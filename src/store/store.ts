@@ -3,6 +3,7 @@
  * embedded engine (DuckDB) and a scale-out engine can serve the same pipeline.
  */
 import type { ConnectionEvent } from '../model/event.js';
+import type { StagedEventFile } from './event-file.js';
 
 export type SqlValue = string | number | boolean | null;
 
@@ -26,6 +27,11 @@ export interface Store {
  */
 export interface EventSink {
   add(event: ConnectionEvent): void;
+  /**
+   * Takes over a staging file written elsewhere, such as by a worker thread, whose line numbers count from
+   * the start of its part of the input: `lineOffset` is added to each.
+   */
+  addStagedFile(file: StagedEventFile, lineOffset: number): void;
   /** Events added so far. */
   readonly events: number;
   /** Loads the collected events and returns how many were inserted. */

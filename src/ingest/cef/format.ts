@@ -2,7 +2,7 @@
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { firstLineIsEvent, loadEventLines } from '../keyvalue/load.js';
 import type { FileSample } from '../sniff.js';
-import { CEF_FORMAT_ID, cefLineParser } from './fields.js';
+import { CEF_FORMAT_ID } from './fields.js';
 import { CEF_MARKER } from './parse.js';
 
 export const cefFormat: InputFormat = {
@@ -18,6 +18,6 @@ export const cefFormat: InputFormat = {
   },
 
   load(context: LoadContext): Promise<LoadResult> {
-    return loadEventLines(context, 'CEF', (referenceMs) => cefLineParser(context.sample.path, referenceMs));
+    return loadEventLines(context, 'CEF', CEF_FORMAT_ID);
   },
 };

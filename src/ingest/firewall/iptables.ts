@@ -180,7 +180,11 @@ export const iptablesFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const referenceMs = await yearReferenceMs(context.sample);
-    const result = await loadTextLines(context, iptablesLineParser(context.sample.path, referenceMs));
+    const result = await loadTextLines(context, {
+      formatId: 'iptables',
+      sourcefile: context.sample.path,
+      referenceMs,
+    });
     return textLinesLoadResult(result, 'other syslog lines');
   },
 };

@@ -131,7 +131,11 @@ export const pfsenseFilterlogFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const referenceMs = await yearReferenceMs(context.sample);
-    const result = await loadTextLines(context, filterlogLineParser(context.sample.path, referenceMs));
+    const result = await loadTextLines(context, {
+      formatId: 'pfsense-filterlog',
+      sourcefile: context.sample.path,
+      referenceMs,
+    });
     return textLinesLoadResult(result, 'lines from other programs');
   },
 };

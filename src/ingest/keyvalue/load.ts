@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 
 import type { LoadContext, LoadResult } from '../format.js';
-import { loadTextLines, type ParsedLine } from '../text-stream.js';
+import { loadTextLines } from '../text-stream.js';
 import { isEventLine } from '../syslog/header.js';
 import type { FileSample } from '../sniff.js';
 
@@ -13,17 +13,17 @@ export function firstLineIsEvent(sample: FileSample, marker: string): boolean {
 }
 
 /**
- * Loads a file of `formatName` events line by line. `makeParser` receives the file's modification time,
- * which gives year-less times their year. A file whose events all lack addresses is reported as ignored.
+ * Loads a file of `formatName` events line by line. The file's modification time gives year-less times
+ * their year. A file whose events all lack addresses is reported as ignored.
  */
 export async function loadEventLines(
   context: LoadContext,
   formatName: string,
-  makeParser: (referenceMs: number) => (line: string, lineNumber: number) => ParsedLine,
+  formatId: 'cef' | 'leef',
 ): Promise<LoadResult> {
   // readPath: standard input and zip members have no file at `path`.
   const referenceMs = (await stat(context.sample.readPath)).mtimeMs;
-  const counts = await loadTextLines(context, makeParser(referenceMs));
+  const counts = await loadTextLines(context, { formatId, sourcefile: context.sample.path, referenceMs });
   if (counts.events === 0 && counts.skipped === 0 && counts.ignored > 0) {
     return {
       status: 'ignored',

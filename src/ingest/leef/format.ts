@@ -2,7 +2,7 @@
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { firstLineIsEvent, loadEventLines } from '../keyvalue/load.js';
 import type { FileSample } from '../sniff.js';
-import { LEEF_FORMAT_ID, leefLineParser } from './fields.js';
+import { LEEF_FORMAT_ID } from './fields.js';
 import { LEEF_MARKER } from './parse.js';
 
 export const leefFormat: InputFormat = {
@@ -18,6 +18,6 @@ export const leefFormat: InputFormat = {
   },
 
   load(context: LoadContext): Promise<LoadResult> {
-    return loadEventLines(context, 'LEEF', (referenceMs) => leefLineParser(context.sample.path, referenceMs));
+    return loadEventLines(context, 'LEEF', LEEF_FORMAT_ID);
   },
 };

@@ -298,10 +298,11 @@ export const squidFormat: InputFormat = {
   },
 
   async load(context: LoadContext): Promise<LoadResult> {
-    const path = context.sample.path;
-    const result = await loadTextLines(context, (line, lineNumber) =>
-      parseNativeLine(line, path, lineNumber),
-    );
+    const result = await loadTextLines(context, {
+      formatId: SQUID_FORMAT_ID,
+      sourcefile: context.sample.path,
+      referenceMs: 0,
+    });
     return textLinesLoadResult(result, 'requests without a server host');
   },
 };
@@ -330,10 +331,11 @@ export const squidCommonFormat: InputFormat = {
   },
 
   async load(context: LoadContext): Promise<LoadResult> {
-    const path = context.sample.path;
-    const result = await loadTextLines(context, (line, lineNumber) =>
-      parseCommonLine(line, path, lineNumber),
-    );
+    const result = await loadTextLines(context, {
+      formatId: SQUID_COMMON_FORMAT_ID,
+      sourcefile: context.sample.path,
+      referenceMs: 0,
+    });
     return textLinesLoadResult(result, 'requests without a server host');
   },
 };
