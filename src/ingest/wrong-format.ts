@@ -17,10 +17,21 @@ export class WrongFormatError extends InputError {
 /** Characters of the first line quoted in an error message. */
 const QUOTED_LINE_CHARS = 60;
 
-/** Returns the sample's first non-blank line, cut to QUOTED_LINE_CHARS, as a JSON string for a message. */
+/**
+ * Returns `text` as a JSON string for a message. Beyond JSON's escapes of C0 control characters, DEL and
+ * the C1 control characters are escaped too, so that no control character reaches a terminal.
+ */
+export function quoteForMessage(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Returns the sample's first non-blank line, cut to QUOTED_LINE_CHARS, quoted for a message. */
 export function quotedFirstLine(sample: FileSample): string {
   const first = sample.lines.find((line) => line.trim() !== '') ?? sample.text.trimStart();
-  return JSON.stringify(first.trim().slice(0, QUOTED_LINE_CHARS));
+  return quoteForMessage(first.trim().slice(0, QUOTED_LINE_CHARS));
 }
 
 /**

@@ -23,8 +23,19 @@ import {
 } from './fields.js';
 import { csvFieldsSql, splitCsvFields } from '../csv-sql.js';
 import { loadStagedEvents } from '../staged.js';
+import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
 
 const FORMAT_ID = 'qradar-csv';
+
+/** The start time and address fields. A header that names none of them is not a QRadar event export. */
+const CORE_FIELDS: readonly QRadarField[] = [
+  'starttime',
+  'devicetime',
+  'sourceip',
+  'sourcev6',
+  'destinationip',
+  'destinationv6',
+];
 
 /** Returns the header cells of a sample without a byte order mark, or null when line 1 is not CSV. */
 function headerCells(sample: FileSample): string[] | null {
@@ -55,6 +66,17 @@ export const qradarCsvFormat: InputFormat = {
     const { sample } = context;
     const header = headerCells(sample) ?? [];
     const located = locateQRadarFields(header);
+    // Only --format brings a file here whose header names none of these columns, since detection requires
+    // them. A header that names some is taken for an export that lacks the others, and assertEventExport
+    // names those.
+    if (!isRuleResultExport(header) && !CORE_FIELDS.some((field) => located[field].length > 0)) {
+      throw wrongFormatError(
+        sample,
+        FORMAT_ID,
+        `the header has no starttime, sourceip or destinationip column (first line ${quotedFirstLine(sample)})`,
+        'a QRadar event export with AQL column names or console display names ("Source IP") on its first line',
+      );
+    }
     assertEventExport(sample.path, header, located);
 
     const field = (name: QRadarField): string => {

@@ -13,6 +13,7 @@ import type { EventColumnName } from '../../model/event.js';
 import { invalidPortSql, portSql, validIpAddressSql } from '../address.js';
 import type { RecordCheck } from '../staged.js';
 import { startTimeMsSql } from '../time.js';
+import { quoteForMessage } from '../wrong-format.js';
 
 /** Logical QRadar fields and the names each may have in an export, most specific first. */
 export const QRADAR_FIELD_NAMES = {
@@ -102,7 +103,7 @@ export function assertEventExport(
   if (located.destinationip.length === 0 && located.destinationv6.length === 0) missing.push('destinationip');
   if (missing.length > 0) {
     throw new InputError(
-      `${path}: no ${missing.join(', ')} field in the QRadar export (found: ${names.slice(0, 12).join(', ')}); ` +
+      `${path}: no ${missing.join(', ')} field in the QRadar export (found: ${names.slice(0, 12).map(quoteForMessage).join(', ')}); ` +
         'add the missing fields to the AQL SELECT or the console columns and export again',
       path,
     );

@@ -13,6 +13,7 @@ import { DuckDbStore } from '../../store/duckdb.js';
 import { detectFormat } from '../formats.js';
 import { IngestReport } from '../report.js';
 import { sniffFile } from '../sniff.js';
+import { cleanUpFormatTests, importForTest } from '../../../test/format-helpers.js';
 import { scanEventElements, type ScannedEvent, sysmonXmlFormat } from './xml.js';
 
 const fixture = (name: string): string =>
@@ -21,6 +22,7 @@ const fixture = (name: string): string =>
 const stores: DuckDbStore[] = [];
 const folders: string[] = [];
 
+afterEach(cleanUpFormatTests);
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
   for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
@@ -34,6 +36,14 @@ async function load(path: string) {
   const result = await sysmonXmlFormat.load({ store, sample, report, localNetworks: new LocalNetworks() });
   const events = await store.all<ConnectionEvent>('SELECT * FROM events ORDER BY sourceline');
   return { result, report, events };
+}
+
+async function writeTempFile(name: string, text: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-sysmon-xml-'));
+  folders.push(folder);
+  const path = join(folder, name);
+  await writeFile(path, text);
+  return path;
 }
 
 async function scan(chunks: readonly string[]): Promise<ScannedEvent[]> {
@@ -58,6 +68,13 @@ function cut(text: string, positions: readonly number[]): string[] {
   return chunks;
 }
 
+/** Returns an element's XML, a reject's reason, or "other syslog line". */
+function describeScanned(element: ScannedEvent): string {
+  if ('reject' in element) return element.reject;
+  if ('xml' in element) return element.xml;
+  return 'other syslog line';
+}
+
 describe('scanEventElements', () => {
   const text =
     '<?xml version="1.0"?>\n<Events>\n<Event a="1">\n<EventData/>\n</Event><Event>x</Event>\n</Events>\n';
@@ -71,9 +88,7 @@ describe('scanEventElements', () => {
 
   test('reports unterminated elements', async () => {
     const scanned = await scan(['<Event>\n<System>\n<Event>ok</Event>\n<Event>cut']);
-    expect(
-      scanned.map((element) => [element.line, 'reject' in element ? element.reject : element.xml]),
-    ).toEqual([
+    expect(scanned.map((element) => [element.line, describeScanned(element)])).toEqual([
       [1, 'unterminated <Event> element'],
       [3, '<Event>ok</Event>'],
       [4, 'unterminated <Event> element'],
@@ -90,6 +105,95 @@ describe('scanEventElements', () => {
         },
       ),
     );
+  });
+
+  test('passes over the XML around events', async () => {
+    const wrapped =
+      '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\r\n<!-- exported\r\n by wevtutil -->\r\n' +
+      '<Events\r\n xmlns="urn:example"><Event>a</Event>\r\n  <!-- one --> <Event>b</Event> <!-- two -->\r\n' +
+      '</Events>\r\n\r\n';
+
+    expect(await scan([wrapped])).toEqual([
+      { line: 5, xml: '<Event>a</Event>' },
+      { line: 6, xml: '<Event>b</Event>' },
+    ]);
+  });
+
+  test('reports text between events at its line', async () => {
+    const scanned = await scan([
+      '<Events>\n<Event>a</Event> tail\njunk line\n\n<Event>b</Event>\n</Events>\n',
+    ]);
+
+    expect(scanned).toEqual([
+      { line: 2, xml: '<Event>a</Event>' },
+      { line: 2, reject: 'text outside an <Event> element', excerpt: ' tail' },
+      { line: 3, reject: 'text outside an <Event> element', excerpt: 'junk line' },
+      { line: 5, xml: '<Event>b</Event>' },
+    ]);
+  });
+
+  test('tells syslog lines of other programs from other text', async () => {
+    const syslog = [
+      'Apr 19 10:00:00 host1 sysmon: <Event>a</Event>',
+      'Apr 19 10:00:01 host1 sshd[812]: Accepted publickey for alice',
+      'not a syslog line',
+      '<13>1 2024-04-19T10:00:02Z host1 cron 913 - - job started',
+      'junk <Event>b</Event>',
+      '',
+    ].join('\n');
+
+    expect((await scan([syslog])).map((element) => [element.line, describeScanned(element)])).toEqual([
+      [1, '<Event>a</Event>'],
+      [2, 'other syslog line'],
+      [3, 'text outside an <Event> element'],
+      [4, 'other syslog line'],
+      [5, 'text outside an <Event> element'],
+      [5, '<Event>b</Event>'],
+    ]);
+  });
+
+  test('reports markup left open at its start', async () => {
+    const scanned = await scan([
+      '<Event>a</Event>\n<!-- not closed\nstill a comment\n<Event>b</Event>\n<?xml',
+    ]);
+
+    expect(scanned.map((element) => [element.line, describeScanned(element)])).toEqual([
+      [1, '<Event>a</Event>'],
+      [2, 'unterminated XML comment'],
+      [4, '<Event>b</Event>'],
+      [5, 'unterminated XML declaration or processing instruction'],
+    ]);
+  });
+
+  test('gives the same outside lines for any chunking', async () => {
+    const mixed =
+      '<?xml version="1.0"?>\n<Events>\nApr 19 10:00:01 host1 cron[1]: job\n<Event>a</Event>junk\n' +
+      '<!-- a\ncomment --> text\n<Event>b</Event>\n</Events>\ntrailing';
+    const whole = await scan([mixed]);
+    expect(whole.map((element) => element.line)).toEqual([3, 4, 4, 6, 7, 9]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: mixed.length - 1 }), { maxLength: 12 }),
+        async (cuts) => {
+          expect(await scan(cut(mixed, cuts))).toEqual(whole);
+        },
+      ),
+    );
+  });
+
+  test('passes over the rest of an event that is too long', async () => {
+    // The end tag comes in a chunk after the first 1 MiB of the element.
+    const long = `<Event>${'x'.repeat(1_200_000)}\nmore\n</Event> tail\n<Event>ok</Event>\n`;
+    const chunks = cut(
+      long,
+      Array.from({ length: Math.floor(long.length / 65_536) }, (_, index) => (index + 1) * 65_536),
+    );
+
+    expect((await scan(chunks)).map((element) => [element.line, describeScanned(element)])).toEqual([
+      [1, 'event longer than 1048576 characters'],
+      [3, 'text outside an <Event> element'],
+      [4, '<Event>ok</Event>'],
+    ]);
   });
 });
 
@@ -220,6 +324,22 @@ describe('sysmon-xml load', () => {
     expect(summary.samples.find((sample) => sample.line === 2)?.excerpt).toMatch(/^<Event xmlns=/);
   });
 
+  test('skips text between events', async () => {
+    const [line] = (await readFile(fixture('one-per-line.xml'), 'utf8')).split('\n');
+    const path = await writeTempFile('events.xml', `<Events>\n${line}\nnot XML at all\n${line}\n</Events>\n`);
+
+    const { result, report } = await load(path);
+
+    expect(result).toEqual({ status: 'loaded', events: 2, skipped: 1 });
+    expect(report.summary().samples).toEqual([
+      expect.objectContaining({
+        line: 3,
+        reason: 'text outside an <Event> element',
+        excerpt: 'not XML at all',
+      }),
+    ]);
+  });
+
   test('appends events in batches', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-sysmon-xml-'));
     folders.push(folder);
@@ -251,6 +371,31 @@ describe('sysmon-xml from Sysmon for Linux', () => {
       destinationport: 443,
     });
     expect(events[1]!.starttime - events[0]!.starttime).toBe(60_000);
+  });
+
+  test('ignores syslog lines of other programs', async () => {
+    const [event] = (await readFile(fixture('linux-syslog.log'), 'utf8')).split('\n');
+    const lines = [
+      event,
+      'Apr 19 10:00:30 host1 sshd[812]: Accepted publickey for alice',
+      'Apr 19 10:00:31 host1 sysmon: Sysmon started',
+      'garbage from a broken pipe',
+      event,
+    ];
+    const path = await writeTempFile('syslog', `${lines.join('\n')}\n`);
+
+    const { result, report } = await load(path);
+
+    expect(result).toEqual({
+      status: 'loaded',
+      events: 2,
+      skipped: 1,
+      message: '2 syslog lines from other programs ignored',
+    });
+    expect(report.summary().samples.map((sample) => [sample.line, sample.reason])).toEqual([
+      [4, 'text outside an <Event> element'],
+    ]);
+    await expect(importForTest([path], { strict: true })).rejects.toThrow(/text outside an <Event> element/);
   });
 
   test('a syslog line without Sysmon XML is not claimed', async () => {

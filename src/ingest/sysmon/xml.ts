@@ -21,6 +21,7 @@ import {
   type NetworkConnectFields,
   sysmonLoadResult,
 } from './fields.js';
+import { OutsideText } from './outside-text.js';
 
 const FORMAT_ID = 'sysmon-xml';
 
@@ -41,15 +42,23 @@ const START_TAG_CHARS = '<Event '.length;
 
 const UNTERMINATED = 'unterminated <Event> element';
 
-export type ScannedEvent = { line: number; xml: string } | { line: number; reject: string; excerpt: string };
+export type ScannedEvent =
+  | { line: number; xml: string }
+  | { line: number; reject: string; excerpt: string }
+  | { line: number; otherSyslogLine: true };
 
 /**
  * Cuts `<Event>` elements out of a stream of text and yields each with the 1-based line of its start tag.
- * Text between elements (the XML declaration, an `<Events>` root, whitespace) is passed over. An element
- * whose `</Event>` never comes before the next `<Event` or the end of the text is yielded as a reject.
+ * The text between elements is read by OutsideText, and its lines that are not passed over silently are
+ * yielded too. An element whose `</Event>` never comes before the next `<Event` or the end of the text is
+ * yielded as a reject.
+ *
+ * NOTE: the scanner does not parse the XML around the elements, so an `<Event>` inside a comment or a
+ * CDATA section is read as an event.
  */
 export async function* scanEventElements(chunks: AsyncIterable<string>): AsyncGenerator<ScannedEvent> {
   const eventStart = new RegExp(EVENT_START, 'g');
+  const outside = new OutsideText();
   let buffer = '';
   // Line number of buffer[countedTo], and how far into the buffer newlines have been counted.
   let line = 1;
@@ -68,23 +77,52 @@ export async function* scanEventElements(chunks: AsyncIterable<string>): AsyncGe
     buffer = buffer.slice(index);
     countedTo = 0;
   };
+  // True while passing over the rest of an element already rejected as too long.
+  let inLongElement = false;
 
   for await (const chunk of chunks) {
     buffer += chunk;
     let position = 0;
     for (;;) {
+      if (inLongElement) {
+        eventStart.lastIndex = position;
+        const next = eventStart.exec(buffer);
+        const end = buffer.indexOf(EVENT_END, position);
+        if (end !== -1 && (next === null || end < next.index)) {
+          position = end + EVENT_END.length;
+        } else if (next !== null) {
+          position = next.index;
+        } else {
+          position = Math.max(position, buffer.length - EVENT_END.length);
+          break;
+        }
+        inLongElement = false;
+        outside.resume(lineAt(position));
+        continue;
+      }
+
       eventStart.lastIndex = position;
       const start = eventStart.exec(buffer);
       if (start === null) {
-        position = Math.max(position, buffer.length - START_TAG_CHARS);
+        // The last characters may be the start of a tag that the next chunk completes.
+        const keptFrom = Math.max(position, buffer.length - START_TAG_CHARS);
+        yield* outside.add(buffer.slice(position, keptFrom));
+        position = keptFrom;
         break;
       }
+      // When the element is not complete yet, the scan stops at its start tag and comes back to it with the
+      // next chunk. The outside text before it is then empty and adds nothing.
+      yield* outside.add(buffer.slice(position, start.index));
+      yield* outside.endBeforeEvent();
+      position = start.index;
+
       const next = eventStart.exec(buffer);
       const end = buffer.indexOf(EVENT_END, start.index);
       if (end !== -1 && (next === null || end < next.index)) {
         const xml = buffer.slice(start.index, end + EVENT_END.length);
         yield { line: lineAt(start.index), xml };
         position = end + EVENT_END.length;
+        outside.resume(lineAt(position));
       } else if (next !== null) {
         yield {
           line: lineAt(start.index),
@@ -92,6 +130,7 @@ export async function* scanEventElements(chunks: AsyncIterable<string>): AsyncGe
           excerpt: buffer.slice(start.index, next.index),
         };
         position = next.index;
+        outside.resume(lineAt(position));
       } else if (buffer.length - start.index > MAX_EVENT_CHARS) {
         const excerpt = buffer.slice(start.index, start.index + KEPT_EXCERPT_CHARS);
         yield {
@@ -99,20 +138,26 @@ export async function* scanEventElements(chunks: AsyncIterable<string>): AsyncGe
           reject: `event longer than ${MAX_EVENT_CHARS} characters`,
           excerpt,
         };
-        position = buffer.length - START_TAG_CHARS;
-        break;
+        inLongElement = true;
+        position = start.index + 1;
       } else {
-        position = start.index;
         break;
       }
     }
     dropBefore(position);
   }
 
+  if (inLongElement) return;
   eventStart.lastIndex = 0;
   const start = eventStart.exec(buffer);
-  if (start !== null)
-    yield { line: lineAt(start.index), reject: UNTERMINATED, excerpt: buffer.slice(start.index) };
+  if (start === null) {
+    yield* outside.add(buffer);
+    yield* outside.end();
+    return;
+  }
+  yield* outside.add(buffer.slice(0, start.index));
+  yield* outside.endBeforeEvent();
+  yield { line: lineAt(start.index), reject: UNTERMINATED, excerpt: buffer.slice(start.index) };
 }
 
 /** The parts of one `<Event>` element that the mapping uses. */
@@ -224,6 +269,13 @@ function isSyslogWrappedSysmon(line: string): boolean {
   return start > 0 && line.includes('<EventID>') && /Sysmon/.test(line);
 }
 
+/** Adds the count of ignored syslog lines of other programs to a load result's message. */
+function withOtherSyslogLines(result: LoadResult, count: number): LoadResult {
+  if (count === 0) return result;
+  const note = `${count} syslog ${count === 1 ? 'line' : 'lines'} from other programs ignored`;
+  return { ...result, message: result.message === undefined ? note : `${result.message}; ${note}` };
+}
+
 export const sysmonXmlFormat: InputFormat = {
   id: FORMAT_ID,
   description:
@@ -258,9 +310,14 @@ export const sysmonXmlFormat: InputFormat = {
     const sink = store.openEventSink();
     try {
       let ignored = 0;
+      let otherSyslogLines = 0;
       for await (const scanned of scanEventElements(textChunks(sample))) {
         if ('reject' in scanned) {
           await rejects.add(scanned.line, scanned.reject, scanned.excerpt);
+          continue;
+        }
+        if ('otherSyslogLine' in scanned) {
+          otherSyslogLines += 1;
           continue;
         }
         const parsed = parseEventElement(scanned.xml, sample.path, scanned.line);
@@ -275,7 +332,7 @@ export const sysmonXmlFormat: InputFormat = {
       const events = await sink.finish();
       await rejects.moveToRejects(sample.path);
       const skipped = await reportRejects(store, report, sample.path);
-      return sysmonLoadResult({ events, skipped, ignored });
+      return withOtherSyslogLines(sysmonLoadResult({ events, skipped, ignored }), otherSyslogLines);
     } finally {
       sink.discard();
       await rejects.close();

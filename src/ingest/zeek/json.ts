@@ -13,6 +13,7 @@ import { objectValuesSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedRecords, type RecordCheck } from '../staged.js';
 import type { FileSample } from '../sniff.js';
+import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
 import { type FieldSql, projectZeekFieldsSql, zeekFieldsFor } from './columns.js';
 import {
   kindOfLogName,
@@ -302,6 +303,31 @@ async function loadNamedLogs(
   return { status: 'loaded', events: loaded.events, skipped: loaded.skipped, message: messages.join('; ') };
 }
 
+/**
+ * Returns the result for a sample without a record that detection accepts, which only --format brings
+ * here. A first record that names a Zeek log that is not used (such as x509, whose records have no
+ * id.orig_h) makes the file ignored. Anything else throws a WrongFormatError.
+ */
+function unusedLogOrWrongFormat(sample: FileSample): LoadResult {
+  const firstLine = sample.lines.find((line) => line.trim() !== '');
+  const first = firstLine === undefined ? null : parseObject(firstLine.trim());
+  const name = first === null ? null : logName(first);
+  if (name !== null && kindOfLogName(name) === null) {
+    return { status: 'ignored', events: 0, skipped: 0, message: `Zeek ${name} log, not used` };
+  }
+  const quoted = quotedFirstLine(sample);
+  const problem =
+    first === null
+      ? `the first line is not a JSON object (first line ${quoted})`
+      : `no record with an id.orig_h or id_orig_h field in the first 64 KB (first line ${quoted})`;
+  throw wrongFormatError(
+    sample,
+    FORMAT_ID,
+    problem,
+    'Zeek logs as JSON lines, one object per line with id.orig_h or id_orig_h fields',
+  );
+}
+
 export const zeekJsonFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'Zeek logs as JSON lines, with id.orig_h or id_orig_h field names',
@@ -313,7 +339,7 @@ export const zeekJsonFormat: InputFormat = {
 
   async load(context: LoadContext): Promise<LoadResult> {
     const sampled = sampleRecords(context.sample);
-    if (sampled === null) return { status: 'ignored', events: 0, skipped: 0, message: 'no Zeek JSON record' };
+    if (sampled === null) return unusedLogOrWrongFormat(context.sample);
     // A record that names no log is typed as whole files were before records were typed one by one: by
     // the file name, then by the fields of the first such record.
     const firstUnnamed = sampled.records.find((record) => logName(record) === null) ?? {};

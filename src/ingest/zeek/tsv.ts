@@ -7,6 +7,7 @@ import { createFlowSideTables } from '../../store/schema.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { linesTableSql } from '../lines.js';
 import type { FileSample } from '../sniff.js';
+import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
 import { kindOfLogName, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
 
 export interface ZeekTsvHeader {
@@ -81,8 +82,17 @@ export const zeekTsvFormat: InputFormat = {
   },
 
   async load(context: LoadContext): Promise<LoadResult> {
-    const header = parseZeekTsvHeader(context.sample.lines);
-    if (header === null) return { status: 'ignored', events: 0, skipped: 0, message: 'no #fields header' };
+    const { sample } = context;
+    const header = parseZeekTsvHeader(sample.lines);
+    // Only --format brings a file here without a #fields line, since detection requires one.
+    if (header === null) {
+      throw wrongFormatError(
+        sample,
+        'zeek-tsv',
+        `no #fields header line at the start (first line ${quotedFirstLine(sample)})`,
+        'Zeek ASCII logs, which start with #separator and #fields header lines',
+      );
+    }
     const kind = zeekLogKind(header.path, header.fields);
     if (kind === null) {
       return {
@@ -104,7 +114,7 @@ export const zeekTsvFormat: InputFormat = {
     // Zeek writes no blank lines, so one inside the file is damage and is counted rather than dropped.
     // The reader gives no row for the newline at the end of the file.
     const stageSql = `SELECT line_no, line, string_split(line, ${sqlLiteral(header.separator)}) AS f
-                        FROM ${linesTableSql(context.sample)}
+                        FROM ${linesTableSql(sample)}
                         WHERE line IS NULL OR NOT starts_with(line, '#')`;
     const setSeparator = sqlLiteral(header.setSeparator);
     return loadStagedZeekFile(context, {
@@ -141,7 +151,17 @@ export const zeekSummaryFormat: InputFormat = {
     return first?.startsWith('>== Total ===') === true;
   },
 
-  async load(): Promise<LoadResult> {
+  async load(context: LoadContext): Promise<LoadResult> {
+    const { sample } = context;
+    // Only --format brings a file here that is not a report, since detection requires its first line.
+    if (!zeekSummaryFormat.detect(sample)) {
+      throw wrongFormatError(
+        sample,
+        'zeek-conn-summary',
+        `no ">== Total ===" line at the start (first line ${quotedFirstLine(sample)})`,
+        'the conn-summary reports of Zeek\'s trace-summary, which start with a ">== Total ===" line',
+      );
+    }
     return { status: 'ignored', events: 0, skipped: 0, message: 'Zeek conn-summary log, not used' };
   },
 };
