@@ -22,6 +22,7 @@ import { KEPT_EXCERPT_CHARS, LineClassifier, type RejectedLine } from './line-cl
 import type { LineParserSpec } from './line-parsers.js';
 import { LineSplitter } from './line-splitter.js';
 import type { LineRangeMessage, LineRangeResult, LineRangeTask } from './line-worker.js';
+import { countOf } from '../text/plural.js';
 import { excerptSql, reportRejects } from './lines.js';
 import type { FileSample } from './sniff.js';
 
@@ -284,9 +285,9 @@ function runWorker(
 /** Builds a LoadResult from line counts, noting the ignored lines when there were any. */
 export function textLinesLoadResult(
   result: TextLinesResult,
-  ignoredWhat = 'lines of other types',
+  ignoredWhat: readonly [singular: string, plural: string] = ['line of another type', 'lines of other types'],
 ): LoadResult {
   const loaded: LoadResult = { status: 'loaded', events: result.events, skipped: result.skipped };
-  if (result.ignored > 0) loaded.message = `${result.ignored} ${ignoredWhat} ignored`;
+  if (result.ignored > 0) loaded.message = `${countOf(result.ignored, ...ignoredWhat)} ignored`;
   return loaded;
 }

@@ -3,19 +3,20 @@
  * ignored and unreadable files, and the time taken.
  */
 import type { IngestSummary } from '../ingest/report.js';
+import { countOf } from '../text/plural.js';
 
 /** Ignored files listed one by one before the rest are only counted. */
 const LISTED_IGNORED_FILES = 5;
 
 export function renderSummary(ingest: IngestSummary | null, events: number, elapsedMs: number): string {
   const seconds = (elapsedMs / 1000).toFixed(1);
-  if (ingest === null) return `beaconhunt: ${plural(events, 'event')} in the saved dataset, ${seconds} s\n`;
+  if (ingest === null) return `beaconhunt: ${countOf(events, 'event')} in the saved dataset, ${seconds} s\n`;
 
   const loaded = ingest.files.filter((file) => file.status === 'loaded').length;
   const ignored = ingest.files.filter((file) => file.status !== 'loaded');
   const lines = [
-    `beaconhunt: ${plural(ingest.files.length, 'file')} (${count(loaded)} loaded, ${count(ignored.length)} ignored), ` +
-      `${plural(ingest.eventsRead, 'event')} read, ${plural(ingest.linesSkipped, 'line')} skipped, ${seconds} s`,
+    `beaconhunt: ${countOf(ingest.files.length, 'file')} (${count(loaded)} loaded, ${count(ignored.length)} ignored), ` +
+      `${countOf(ingest.eventsRead, 'event')} read, ${countOf(ingest.linesSkipped, 'line')} skipped, ${seconds} s`,
   ];
 
   if (ingest.duplicatesDropped > 0) {
@@ -56,7 +57,7 @@ export function renderSummary(ingest: IngestSummary | null, events: number, elap
     const samples = ingest.samples.filter((sample) => sample.reason === reason);
     const where = samples.map((sample) => `${sample.file}:${sample.line}`).join(', ');
     lines.push(
-      `  skipped ${plural(total, 'line')}: ${reason} (${where}${total > samples.length ? ', …' : ''})`,
+      `  skipped ${countOf(total, 'line')}: ${reason} (${where}${total > samples.length ? ', …' : ''})`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -64,10 +65,6 @@ export function renderSummary(ingest: IngestSummary | null, events: number, elap
 
 function count(value: number): string {
   return value.toLocaleString('en-US');
-}
-
-function plural(value: number, noun: string): string {
-  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
 }
 
 /**

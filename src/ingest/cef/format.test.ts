@@ -275,7 +275,7 @@ describe('CEF import', () => {
       status: 'loaded',
       events: 7,
       skipped: 0,
-      message: '1 CEF events without addresses ignored',
+      message: '1 CEF event without addresses ignored',
     });
     expect(events.map((event) => event.sourceline)).toEqual([1, 2, 3, 5, 6, 8, 9]);
     expect(events.map((event) => event.starttime)).toEqual([
@@ -344,7 +344,7 @@ describe('CEF import', () => {
       '10: not a CEF event (no CEF: header)',
       '12: invalid in',
     ]);
-    expect(summary.files[0]?.message).toBe('1 CEF events without addresses ignored');
+    expect(summary.files[0]?.message).toBe('1 CEF event without addresses ignored');
   });
 
   test('rejects lines after a switch of format', async () => {
@@ -374,7 +374,7 @@ describe('CEF import', () => {
       '4: not a CEF event (no CEF: header)',
       '5: not a CEF event (no CEF: header)',
     ]);
-    expect(summary.files[0]?.message).toBe('1 CEF events without addresses ignored');
+    expect(summary.files[0]?.message).toBe('1 CEF event without addresses ignored');
 
     const store = await DuckDbStore.open();
     stores.push(store);

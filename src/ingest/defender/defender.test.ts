@@ -149,7 +149,7 @@ describe('defender-json load', () => {
 
     expect(events.map((event) => event.sourceline)).toEqual([1, 2, 4]);
     expect(events[0]).toMatchObject(FIRST_CONNECTION);
-    expect(summary.files[0]?.message).toBe('1 records of other ActionTypes ignored');
+    expect(summary.files[0]?.message).toBe('1 record of other ActionTypes ignored');
   });
 
   test('reads streaming records as JSON lines', async () => {

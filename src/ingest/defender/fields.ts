@@ -18,6 +18,7 @@ import { portSql, validIpAddressSql } from '../address.js';
 import type { ProjectionLayer } from '../projection.js';
 import type { RecordCheck, StagedCounts } from '../staged.js';
 import { MAX_EPOCH_MS } from '../time.js';
+import { countOf } from '../../text/plural.js';
 
 /** The DeviceNetworkEvents columns the readers use. */
 export const DEFENDER_COLUMNS = [
@@ -175,6 +176,7 @@ export function defenderLoadResult(counts: StagedCounts): LoadResult {
     };
   }
   const result: LoadResult = { status: 'loaded', events: counts.events, skipped: counts.skipped };
-  if (counts.ignored > 0) result.message = `${counts.ignored} records of other ActionTypes ignored`;
+  if (counts.ignored > 0)
+    result.message = `${countOf(counts.ignored, 'record')} of other ActionTypes ignored`;
   return result;
 }

@@ -227,7 +227,7 @@ describe('pfsense-filterlog', () => {
       events: 5,
       skipped: 0,
     });
-    expect(summary.files[0]?.message).toBe('1 lines from other programs ignored');
+    expect(summary.files[0]?.message).toBe('1 line from another program ignored');
     expect(events[0]).toMatchObject({
       starttime: Date.UTC(2024, 3, 19, 10, 0, 2),
       sourceip: '10.1.2.3',
@@ -290,7 +290,7 @@ describe('pfsense-filterlog', () => {
       '3: line is not pfSense filterlog: netfilter LOG record',
       '4: line is not pfSense filterlog: CEF event',
     ]);
-    expect(summary.files[0]?.message).toBe('1 lines from other programs ignored');
+    expect(summary.files[0]?.message).toBe('1 line from another program ignored');
     await expect(importForTest([path], { strict: true })).rejects.toThrow(/filter\.log:3/);
   });
 

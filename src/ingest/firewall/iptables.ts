@@ -185,6 +185,6 @@ export const iptablesFormat: InputFormat = {
       sourcefile: context.sample.path,
       referenceMs,
     });
-    return textLinesLoadResult(result, 'other syslog lines');
+    return textLinesLoadResult(result, ['other syslog line', 'other syslog lines']);
   },
 };

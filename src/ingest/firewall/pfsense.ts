@@ -136,6 +136,6 @@ export const pfsenseFilterlogFormat: InputFormat = {
       sourcefile: context.sample.path,
       referenceMs,
     });
-    return textLinesLoadResult(result, 'lines from other programs');
+    return textLinesLoadResult(result, ['line from another program', 'lines from other programs']);
   },
 };

@@ -5,6 +5,7 @@ import type { LoadContext, LoadResult } from '../format.js';
 import { loadTextLines } from '../text-stream.js';
 import { isEventLine } from '../syslog/header.js';
 import type { FileSample } from '../sniff.js';
+import { countOf } from '../../text/plural.js';
 
 /** Returns true when the sample's first non-blank line is an event with `marker`, after an optional syslog header. */
 export function firstLineIsEvent(sample: FileSample, marker: string): boolean {
@@ -33,6 +34,7 @@ export async function loadEventLines(
     };
   }
   const result: LoadResult = { status: 'loaded', events: counts.events, skipped: counts.skipped };
-  if (counts.ignored > 0) result.message = `${counts.ignored} ${formatName} events without addresses ignored`;
+  if (counts.ignored > 0)
+    result.message = `${countOf(counts.ignored, `${formatName} event`)} without addresses ignored`;
   return result;
 }

@@ -246,7 +246,7 @@ describe('LEEF import', () => {
       status: 'loaded',
       events: 5,
       skipped: 0,
-      message: '1 LEEF events without addresses ignored',
+      message: '1 LEEF event without addresses ignored',
     });
     expect(events.map((event) => [event.sourceline, event.starttime, event.protocol])).toEqual([
       [1, Date.UTC(2024, 3, 21, 12, 0), 'tcp'],
@@ -326,7 +326,7 @@ describe('LEEF import', () => {
       `4: ${LEEF_REJECT.missingHeader}`,
       `5: ${LEEF_REJECT.noAttributes}`,
     ]);
-    expect(summary.files[0]?.message).toBe('1 LEEF events without addresses ignored');
+    expect(summary.files[0]?.message).toBe('1 LEEF event without addresses ignored');
 
     const store = await DuckDbStore.open();
     stores.push(store);

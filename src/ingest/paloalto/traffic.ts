@@ -21,6 +21,7 @@ import { projectLayersSql, type ProjectionLayer } from '../projection.js';
 import { loadStagedEvents, type RecordCheck } from '../staged.js';
 import type { FileSample } from '../sniff.js';
 import { MAX_EPOCH_MS } from '../time.js';
+import { countOf } from '../../text/plural.js';
 
 const FORMAT_ID = 'paloalto-traffic';
 
@@ -218,7 +219,7 @@ export const paloaltoTrafficFormat: InputFormat = {
     }
     const result: LoadResult = { status: 'loaded', events: counts.events, skipped: counts.skipped };
     if (counts.ignored > 0) {
-      result.message = `${counts.ignored} records of other log types or session starts ignored`;
+      result.message = `${countOf(counts.ignored, 'record')} of other log types or session starts ignored`;
     }
     return result;
   },

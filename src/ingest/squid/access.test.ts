@@ -115,7 +115,7 @@ describe('squid native', () => {
     const { summary, events } = await importForTest([fixture('access.log')]);
 
     expect(summary.files[0]).toMatchObject({ format: 'squid', status: 'loaded', events: 7, skipped: 0 });
-    expect(summary.files[0]?.message).toBe('1 requests without a server host ignored');
+    expect(summary.files[0]?.message).toBe('1 request without a server host ignored');
     expect(events[0]).toMatchObject({
       starttime: 1713520802370 - 120,
       duration: 0.12,
@@ -197,7 +197,7 @@ describe('squid native', () => {
       `2: ${SQUID_REJECT.invalidConnectTarget}`,
       `3: ${SQUID_REJECT.invalidUrlHost}`,
     ]);
-    expect(summary.files[0]?.message).toBe('1 requests without a server host ignored');
+    expect(summary.files[0]?.message).toBe('1 request without a server host ignored');
     await expect(importForTest([path], { strict: true })).rejects.toThrow(/access\.log:2/);
   });
 
@@ -277,7 +277,7 @@ describe('squid-common', () => {
     const { summary, events } = await importForTest([fixture('malformed.log')]);
 
     expect(events.map((event) => event.sourceline)).toEqual([1, 8]);
-    expect(summary.files[0]?.message).toBe('1 requests without a server host ignored');
+    expect(summary.files[0]?.message).toBe('1 request without a server host ignored');
     expect(skippedLines(summary)).toEqual([
       `2: ${SQUID_REJECT.notCommonLogFormat}`,
       `3: ${SQUID_REJECT.invalidTime}`,

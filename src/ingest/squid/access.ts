@@ -303,7 +303,7 @@ export const squidFormat: InputFormat = {
       sourcefile: context.sample.path,
       referenceMs: 0,
     });
-    return textLinesLoadResult(result, 'requests without a server host');
+    return textLinesLoadResult(result, ['request without a server host', 'requests without a server host']);
   },
 };
 
@@ -336,6 +336,6 @@ export const squidCommonFormat: InputFormat = {
       sourcefile: context.sample.path,
       referenceMs: 0,
     });
-    return textLinesLoadResult(result, 'requests without a server host');
+    return textLinesLoadResult(result, ['request without a server host', 'requests without a server host']);
   },
 };

@@ -20,6 +20,7 @@ import {
 } from '../../store/schema.js';
 import { canonicalIpSql, portSql, validIpAddressSql } from '../address.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { countOf } from '../../text/plural.js';
 import { objectTransformSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import type { FileSample } from '../sniff.js';
@@ -326,10 +327,6 @@ function dnsSelectSql(file: string, responses: boolean): string {
   ].join(', ');
 }
 
-function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
-  return `${count} ${count === 1 ? noun : pluralNoun}`;
-}
-
 interface PassCounts {
   flows: number;
   skipped: number;
@@ -342,14 +339,14 @@ interface PassCounts {
 /** Builds the file's message from what each pass loaded, or returns null when there is none. */
 function loadMessage(counts: PassCounts, otherRecords: number): string | null {
   const parts: string[] = [];
-  if (counts.http > 0) parts.push(`${plural(counts.http, 'http record')} to join by flow id`);
-  if (counts.tls > 0) parts.push(`${plural(counts.tls, 'tls record')} to join by flow id`);
+  if (counts.http > 0) parts.push(`${countOf(counts.http, 'http record')} to join by flow id`);
+  if (counts.tls > 0) parts.push(`${countOf(counts.tls, 'tls record')} to join by flow id`);
   if (counts.dnsQueries + counts.dnsResponses > 0) {
-    const queries = plural(counts.dnsQueries, 'dns query', 'dns queries');
-    parts.push(`${queries} and ${plural(counts.dnsResponses, 'response')} to name connections`);
+    const queries = countOf(counts.dnsQueries, 'dns query', 'dns queries');
+    parts.push(`${queries} and ${countOf(counts.dnsResponses, 'response')} to name connections`);
   }
   if (otherRecords > 0) {
-    parts.push(`${plural(otherRecords, 'record')} of other event types ignored`);
+    parts.push(`${countOf(otherRecords, 'record')} of other event types ignored`);
   }
   return parts.length > 0 ? parts.join('; ') : null;
 }

@@ -16,6 +16,7 @@ import { emptyEvent } from '../../model/event.js';
 import type { LoadResult } from '../format.js';
 import { isIpAddressText } from '../address.js';
 import { MAX_EPOCH_MS } from '../time.js';
+import { countOf } from '../../text/plural.js';
 
 /** Sysmon's event ID for "Network connection detected". */
 export const NETWORK_CONNECT_EVENT_ID = 3;
@@ -162,6 +163,6 @@ export function sysmonLoadResult(counts: SysmonCounts): LoadResult {
     };
   }
   const result: LoadResult = { status: 'loaded', events: counts.events, skipped: counts.skipped };
-  if (counts.ignored > 0) result.message = `${counts.ignored} non-network events ignored`;
+  if (counts.ignored > 0) result.message = `${countOf(counts.ignored, 'non-network event')} ignored`;
   return result;
 }

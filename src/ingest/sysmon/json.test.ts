@@ -109,7 +109,7 @@ describe('sysmon-json load', () => {
       status: 'loaded',
       events: 3,
       skipped: 0,
-      message: '1 non-network events ignored',
+      message: '1 non-network event ignored',
     });
     expect(events[0]).toMatchObject({
       starttime: Date.UTC(2024, 3, 19, 10, 0, 6, 0),
@@ -149,7 +149,7 @@ describe('sysmon-json load', () => {
       status: 'loaded',
       events: 2,
       skipped: 9,
-      message: '1 non-network events ignored',
+      message: '1 non-network event ignored',
     });
     expect(events.map((event) => event.sourceline)).toEqual([1, 13]);
     const summary = report.summary();
@@ -284,7 +284,7 @@ describe.skipIf(!HAVE_CAPTURE)('sysmon-json on the OTRF Empire capture', () => {
         status: 'loaded',
         events: 10,
         skipped: 0,
-        message: '2734 non-network events ignored',
+        message: '2,734 non-network events ignored',
       });
     } finally {
       await rm(folder, { recursive: true, force: true });

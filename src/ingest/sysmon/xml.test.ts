@@ -268,7 +268,7 @@ describe('sysmon-xml load', () => {
       status: 'loaded',
       events: 2,
       skipped: 0,
-      message: '1 non-network events ignored',
+      message: '1 non-network event ignored',
     });
     expect(events.map((event) => [event.sourceline, event.logsource])).toEqual([
       [1, 'sysmon-xml:ws01.example.local'],

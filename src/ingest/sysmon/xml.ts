@@ -22,6 +22,7 @@ import {
   sysmonLoadResult,
 } from './fields.js';
 import { OutsideText } from './outside-text.js';
+import { countOf } from '../../text/plural.js';
 
 const FORMAT_ID = 'sysmon-xml';
 
@@ -272,7 +273,7 @@ function isSyslogWrappedSysmon(line: string): boolean {
 /** Adds the count of ignored syslog lines of other programs to a load result's message. */
 function withOtherSyslogLines(result: LoadResult, count: number): LoadResult {
   if (count === 0) return result;
-  const note = `${count} syslog ${count === 1 ? 'line' : 'lines'} from other programs ignored`;
+  const note = `${countOf(count, 'syslog line')} from other programs ignored`;
   return { ...result, message: result.message === undefined ? note : `${result.message}; ${note}` };
 }
 

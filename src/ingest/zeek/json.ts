@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { sqlString } from '../../store/duckdb.js';
 import { createFlowSideTables, EVENTS_TABLE } from '../../store/schema.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
+import { countOf } from '../../text/plural.js';
 import { objectValuesSql } from '../json-sql.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedRecords, type RecordCheck } from '../staged.js';
@@ -257,10 +258,6 @@ async function loadMixedKinds(
   return { events: counts.events, skipped: counts.skipped, sideMessages };
 }
 
-function plural(count: number, noun: string): string {
-  return count === 1 ? noun : `${noun}s`;
-}
-
 /** Lists log names for a message: `dns`, `dns and weird`, `dns, files and weird`. */
 function listNames(names: readonly string[]): string {
   if (names.length <= 1) return names.join('');
@@ -288,7 +285,7 @@ async function loadNamedLogs(
   const [firstKind] = kinds;
   if (firstKind === undefined) {
     const labels = otherLabels.length > 0 ? otherLabels : ['unknown'];
-    const message = `Zeek ${listNames(labels)} ${plural(labels.length, 'log')}, not used`;
+    const message = `Zeek ${listNames(labels)} ${labels.length === 1 ? 'log' : 'logs'}, not used`;
     return { status: 'ignored', events: 0, skipped: 0, message };
   }
   await createFlowSideTables(context.store);
@@ -297,7 +294,7 @@ async function loadNamedLogs(
   const loaded = await loadMixedKinds(context, { dotted: sampled.dotted, unnamedKind, kinds });
   const messages = [...loaded.sideMessages];
   if (otherRecords > 0) {
-    const records = `${otherRecords} ${plural(otherRecords, 'record')}`;
+    const records = countOf(otherRecords, 'record');
     messages.push(`${records} of other Zeek logs (${otherLabels.join(', ')}) ignored`);
   }
   return { status: 'loaded', events: loaded.events, skipped: loaded.skipped, message: messages.join('; ') };
