@@ -17,6 +17,7 @@ import {
   isRuleResultExport,
   locateQRadarFields,
   normaliseFieldName,
+  projectQRadarFieldsSql,
   qradarEventColumns,
   qradarRecordChecks,
   type QRadarField,
@@ -90,13 +91,13 @@ export const qradarCsvFormat: InputFormat = {
                         WHERE line_no > 1 AND line IS NOT NULL AND trim(line) <> '' AND line <> ${headerLine}`;
 
     const counts = await loadStagedEvents(context, {
-      stageSql,
+      stageSql: projectQRadarFieldsSql(stageSql, field),
       checks: [
         { when: 'f IS NULL', reject: 'unbalanced quotes' },
         { when: `len(f) <> ${header.length}`, reject: 'wrong field count' },
-        ...qradarRecordChecks(field),
+        ...qradarRecordChecks(),
       ],
-      columns: qradarEventColumns(field, FORMAT_ID),
+      columns: qradarEventColumns(FORMAT_ID),
     });
     return { status: 'loaded', events: counts.events, skipped: counts.skipped };
   },

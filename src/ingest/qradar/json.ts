@@ -12,6 +12,7 @@ import { wrongFormatError } from '../wrong-format.js';
 import {
   assertEventExport,
   locateQRadarFields,
+  projectQRadarFieldsSql,
   qradarEventColumns,
   qradarRecordChecks,
   type QRadarField,
@@ -93,14 +94,17 @@ export const qradarJsonFormat: InputFormat = {
       };
 
       const counts = await loadStagedEvents(context, {
-        stageSql: `SELECT line_no, CAST(record AS VARCHAR) AS line, json_type(record) AS record_type,
-                          json_extract_string(record, [${paths}]) AS f
-                     FROM ${RECORDS_TABLE}`,
+        stageSql: projectQRadarFieldsSql(
+          `SELECT line_no, CAST(record AS VARCHAR) AS line, json_type(record) AS record_type,
+                  json_extract_string(record, [${paths}]) AS f
+             FROM ${RECORDS_TABLE}`,
+          field,
+        ),
         checks: [
           { when: `record_type <> 'OBJECT'`, reject: 'record is not a JSON object' },
-          ...qradarRecordChecks(field),
+          ...qradarRecordChecks(),
         ],
-        columns: qradarEventColumns(field, FORMAT_ID),
+        columns: qradarEventColumns(FORMAT_ID),
       });
       return { status: 'loaded', events: counts.events, skipped: counts.skipped };
     } finally {
