@@ -6,6 +6,9 @@
 export const EXIT_OK = 0;
 export const EXIT_USAGE_OR_INPUT = 1;
 export const EXIT_INTERNAL = 2;
+/** 128 + the signal number, as shells report a process that a signal stopped. */
+export const EXIT_SIGINT = 130;
+export const EXIT_SIGTERM = 143;
 
 /** A wrong flag, value or combination of options. */
 export class UsageError extends Error {
@@ -26,4 +29,12 @@ export class InputError extends Error {
 /** A skipped line under `--strict`, which turns any skipped line into a failure. */
 export class StrictModeError extends InputError {
   override readonly name: string = 'StrictModeError';
+}
+
+/**
+ * A run stopped by its abort signal, such as the CLI's on Ctrl-C. The message describes what became of
+ * the dataset, because an import that had not finished was undone but a finished one is kept.
+ */
+export class InterruptedError extends Error {
+  override readonly name: string = 'InterruptedError';
 }

@@ -15,8 +15,11 @@ export {
   UsageError,
   InputError,
   StrictModeError,
+  InterruptedError,
   EXIT_OK,
   EXIT_USAGE_OR_INPUT,
   EXIT_INTERNAL,
+  EXIT_SIGINT,
+  EXIT_SIGTERM,
 } from './errors.js';
 export { loadConfig, type BeaconhuntConfig } from './config.js';

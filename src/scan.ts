@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 
-import { InputError, UsageError } from './errors.js';
+import { InputError, InterruptedError, UsageError } from './errors.js';
 import { newestEventTime } from './detect/detector.js';
 import {
   DEFAULT_DETECTOR_OPTIONS,
@@ -23,7 +23,10 @@ import { DuckDbStore } from './store/duckdb.js';
 export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** Files and folders to read; may be empty when `db` names a saved dataset. */
   paths?: readonly string[];
-  /** A DuckDB database file: new files are added to it, and a scan without paths reads it as it is. */
+  /**
+   * A DuckDB database file: `paths` are imported into it, and a scan without paths opens it read-only.
+   * The analysis itself never changes it.
+   */
   db?: string;
   detector?: D;
   /** Options of the chosen detector; anything left out takes the detector's default. */
@@ -42,6 +45,11 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   onProgress?: (progress: ImportProgress) => void;
   /** Called when the scan moves on to a stage that has no progress of its own, such as scoring. */
   onStage?: (stage: string) => void;
+  /**
+   * Stops the run when aborted, with InterruptedError: the running DuckDB statement is interrupted, an
+   * unfinished import is undone and the database is closed.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult<D extends DetectorId = DetectorId> {
@@ -71,7 +79,19 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
     );
   }
 
-  const store = await DuckDbStore.open(options.db ?? ':memory:');
+  // Without paths the dataset is only read, so it is opened read-only: the file may be on read-only
+  // storage, and other scans may read it at the same time. Directions for other local networks are
+  // computed in a copy of its events.
+  const signal = options.signal ? { signal: options.signal } : {};
+  const readOnly = paths.length === 0;
+  let imported = false;
+  const store = await (
+    readOnly && options.db !== undefined && options.localNetworks !== undefined
+      ? DuckDbStore.openCopy(options.db, signal)
+      : DuckDbStore.open(options.db ?? ':memory:', { readOnly, ...signal })
+  ).catch((error: unknown) => {
+    throw interruptedOr(error, options.signal, options.db, imported);
+  });
   try {
     let ingest: IngestSummary | null = null;
     if (paths.length > 0) {
@@ -81,40 +101,77 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
         ...(options.format !== undefined ? { format: options.format } : {}),
         ...(options.mapping !== undefined ? { mapping: options.mapping } : {}),
         ...(options.timeFormat !== undefined ? { timeFormat: options.timeFormat } : {}),
-        ...(options.mapping !== undefined ? { mapping: options.mapping } : {}),
-        ...(options.timeFormat !== undefined ? { timeFormat: options.timeFormat } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onStage ? { onStage: options.onStage } : {}),
       });
+      imported = true;
       ingest = report.summary();
     }
-
-    // The analysis changes nothing in a saved dataset: it runs in a transaction that is rolled back,
-    // so directions recomputed for --local-net last only for this scan.
-    await store.run('BEGIN TRANSACTION');
-    try {
-      if (paths.length === 0 && options.localNetworks !== undefined) {
-        await assignDirections(store, localNetworks, true);
-      }
-      const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
-      const events = counted?.events ?? 0;
-      options.onStage?.(`running ${detectorId}`);
-      const now = options.now ?? (await newestEventTime(store));
-      const detector = DETECTORS[detectorId] as (typeof DETECTORS)[D];
-      const detectorOptions = { ...DEFAULT_DETECTOR_OPTIONS[detectorId], ...options.detectorOptions };
-      const findings =
-        now === null
-          ? []
-          : ((await (detector.run as (context: unknown, options: unknown) => Promise<unknown[]>)(
-              { store, now },
-              detectorOptions,
-            )) as FindingById[D][]);
-      return { detector: detectorId, findings, ingest, events, now, elapsedMs: performance.now() - started };
-    } finally {
-      await store.run('ROLLBACK');
-    }
+    return await analyse(store, detectorId, ingest, options, localNetworks, started);
+  } catch (error) {
+    throw interruptedOr(error, options.signal, options.db, imported);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Returns InterruptedError, with a message about what the run left in `db`, in place of the error that
+ * stopped an aborted run. Errors of a run that was not aborted are returned unchanged.
+ */
+function interruptedOr(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  db: string | undefined,
+  imported: boolean,
+): unknown {
+  if (!(signal?.aborted ?? false)) return error;
+  return new InterruptedError(interruptedRunMessage(db, imported), { cause: error });
+}
+
+/**
+ * Describes what an interrupted run left in its dataset; `imported` is true once the import into `db`
+ * has finished and committed.
+ */
+export function interruptedRunMessage(db: string | undefined, imported: boolean): string {
+  if (db === undefined) return 'interrupted';
+  if (imported) return `interrupted after the import finished; ${db} keeps the files this run added`;
+  return 'interrupted; the dataset is as it was before this run';
+}
+
+/**
+ * Runs the detector. The analysis changes nothing in a saved dataset: it runs in a transaction that is
+ * rolled back, so directions recomputed for --local-net last only for this scan.
+ */
+async function analyse<D extends DetectorId>(
+  store: DuckDbStore,
+  detectorId: D,
+  ingest: IngestSummary | null,
+  options: ScanOptions<D>,
+  localNetworks: LocalNetworks,
+  started: number,
+): Promise<ScanResult<D>> {
+  await store.run('BEGIN TRANSACTION');
+  try {
+    if (ingest === null && options.localNetworks !== undefined) {
+      await assignDirections(store, localNetworks, true);
+    }
+    const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
+    const events = counted?.events ?? 0;
+    options.onStage?.(`running ${detectorId}`);
+    const now = options.now ?? (await newestEventTime(store));
+    const detector = DETECTORS[detectorId] as (typeof DETECTORS)[D];
+    const detectorOptions = { ...DEFAULT_DETECTOR_OPTIONS[detectorId], ...options.detectorOptions };
+    const findings =
+      now === null
+        ? []
+        : ((await (detector.run as (context: unknown, options: unknown) => Promise<unknown[]>)(
+            { store, now },
+            detectorOptions,
+          )) as FindingById[D][]);
+    return { detector: detectorId, findings, ingest, events, now, elapsedMs: performance.now() - started };
+  } finally {
+    await store.run('ROLLBACK');
   }
 }
 
@@ -130,11 +187,16 @@ export async function importIntoDatabase(
   paths: readonly string[],
   options: Pick<
     ScanOptions,
-    'localNetworks' | 'strict' | 'format' | 'mapping' | 'timeFormat' | 'onProgress' | 'onStage'
+    'localNetworks' | 'strict' | 'format' | 'mapping' | 'timeFormat' | 'onProgress' | 'onStage' | 'signal'
   > = {},
 ): Promise<ImportResult> {
   const started = performance.now();
-  const store = await DuckDbStore.open(db);
+  let imported = false;
+  const store = await DuckDbStore.open(db, options.signal ? { signal: options.signal } : {}).catch(
+    (error: unknown) => {
+      throw interruptedOr(error, options.signal, db, imported);
+    },
+  );
   try {
     const report = await importFiles(store, paths, {
       localNetworks: new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS),
@@ -145,8 +207,11 @@ export async function importIntoDatabase(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onStage ? { onStage: options.onStage } : {}),
     });
+    imported = true;
     const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
     return { ingest: report.summary(), events: counted?.events ?? 0, elapsedMs: performance.now() - started };
+  } catch (error) {
+    throw interruptedOr(error, options.signal, db, imported);
   } finally {
     await store.close();
   }

@@ -2,12 +2,18 @@
  * The `beaconhunt` command as a user runs it: the built binary in a child process, its stdout, stderr and
  * exit code. `npm test` builds dist/ first.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
 
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { REPOSITORY_ROOT } from './shared-data.js';
@@ -53,6 +59,15 @@ describe('beaconhunt CLI', () => {
     expect(outcome.stdout).toContain('scan');
     expect(outcome.stdout).toContain('import');
     expect(outcome.stdout).toContain('Exit codes');
+    expect(outcome.stdout).toMatch(/^ {2}130 +interrupted by Ctrl-C \(SIGINT\)/m);
+    expect(outcome.stdout).toMatch(/^ {2}143 +stopped by SIGTERM/m);
+  });
+
+  test('import --help lists exit codes 130 and 143', async () => {
+    const outcome = await beaconhunt('import', '--help');
+
+    expect(outcome.stdout).toMatch(/^ {2}130 /m);
+    expect(outcome.stdout).toMatch(/^ {2}143 /m);
   });
 
   test('scan --help documents the output flags', async () => {
@@ -308,5 +323,244 @@ describe('beaconhunt CLI', () => {
 
     expect(outcome.code).toBe(0);
     expect(JSON.parse(outcome.stdout)).toEqual([]);
+  });
+});
+
+/** Counts the events of a saved dataset, opening it read-only. */
+async function countEvents(db: string): Promise<number> {
+  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  try {
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll('SELECT count(*) AS events FROM events');
+    connection.closeSync();
+    return Number(reader.getRowObjectsJS()[0]?.events);
+  } finally {
+    instance.closeSync();
+  }
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+/** Lists every file and folder under `folder`, as paths relative to it. */
+async function listTree(folder: string): Promise<string[]> {
+  return readdir(folder, { recursive: true });
+}
+
+/** Writes `count` Squid access log lines, gzip-compressed, so that the TypeScript reader stages them. */
+async function writeSquidLog(path: string, count: number): Promise<void> {
+  function* chunks(): Generator<string> {
+    const lines: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const time = (1_713_520_000 + index * 0.01).toFixed(3);
+      lines.push(
+        `${time}    120 10.1.${index % 200}.${index % 250} TCP_TUNNEL/200 5120 CONNECT c${index % 500}.example.net:443 - HIER_DIRECT/203.0.113.${index % 250} -\n`,
+      );
+      if (lines.length === 10_000) yield lines.splice(0).join('');
+    }
+    yield lines.join('');
+  }
+  await pipeline(Readable.from(chunks()), createGzip({ level: 1 }), createWriteStream(path));
+}
+
+/** Polls `check` every 20 ms until it returns true; fails after `timeoutMs`. */
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+function finished(child: ChildProcess): Promise<Finished> {
+  const stderr: Buffer[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stderr: Buffer.concat(stderr).toString('utf8') }),
+    ),
+  );
+}
+
+describe('beaconhunt CLI on interrupt', () => {
+  let folder: string;
+  let logs: string;
+  let baseDataset: string;
+  let baseEvents: number;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'beaconhunt-cli-interrupt-'));
+    // Files load in name order, each committed on its own: the small Zeek log is in the dataset before
+    // the large Squid log starts, so an import stopped during the Squid log must delete it again. The
+    // Zstandard file is unpacked into a temporary folder, and the Squid reader stages events in one.
+    logs = join(folder, 'logs');
+    await mkdir(logs);
+    await copyFile(join(SAMPLE_ZEEK, 'conn.log'), join(logs, 'a-conn.log'));
+    await copyFile(
+      join(REPOSITORY_ROOT, 'test', 'fixtures', 'containers', 'conn.log.zst'),
+      join(logs, 'b-conn.log.zst'),
+    );
+    // An estimate from 1,000,000 lines in 7.7 s on a 2-core machine: about 4.5 s to import.
+    await writeSquidLog(join(logs, 'c-access.log.gz'), 600_000);
+    baseDataset = join(folder, 'base.duckdb');
+    const imported = await beaconhunt(
+      'import',
+      join(REPOSITORY_ROOT, 'samples', 'qradar'),
+      '--db',
+      baseDataset,
+    );
+    expect(imported.code).toBe(0);
+    baseEvents = await countEvents(baseDataset);
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('import stopped by %s is undone', async (signal, exitCode) => {
+    const db = join(folder, `${signal}.duckdb`);
+    await copyFile(baseDataset, db);
+    const privateTemp = await mkdtemp(join(folder, `tmp-${signal}-`));
+    const child = spawn(process.execPath, [BIN, 'import', logs, '--db', db], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, TMPDIR: privateTemp },
+    });
+    const outcome = finished(child);
+
+    // A staging folder means the Squid log is loading, after the two files before it were committed.
+    await waitFor('the Squid log to start loading', async () =>
+      (await listTree(privateTemp)).some((path) => /beaconhunt-events-/.test(path)),
+    );
+    child.kill(signal);
+    const { code, stderr } = await outcome;
+
+    expect(code).toBe(exitCode);
+    expect(stderr).toBe('beaconhunt: interrupted; the dataset is as it was before this run\n');
+    expect(await countEvents(db)).toBe(baseEvents);
+    expect(await listTree(privateTemp)).toEqual([]);
+  });
+
+  test('scan --db stopped during its import is undone', async () => {
+    const db = join(folder, 'scan.duckdb');
+    await copyFile(baseDataset, db);
+    const privateTemp = await mkdtemp(join(folder, 'tmp-scan-'));
+    const child = spawn(process.execPath, [BIN, 'scan', logs, '--db', db, '--json'], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, TMPDIR: privateTemp },
+    });
+    const outcome = finished(child);
+
+    await waitFor('the Squid log to start loading', async () =>
+      (await listTree(privateTemp)).some((path) => /beaconhunt-events-/.test(path)),
+    );
+    child.kill('SIGINT');
+    const { code, stderr } = await outcome;
+
+    expect(code).toBe(130);
+    expect(stderr).toContain('beaconhunt: interrupted; the dataset is as it was before this run');
+    expect(await countEvents(db)).toBe(baseEvents);
+    expect(await listTree(privateTemp)).toEqual([]);
+  });
+});
+
+describe('beaconhunt CLI on a read-only dataset', () => {
+  let folder: string;
+  let dataset: string;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'beaconhunt-cli-read-only-'));
+    dataset = join(folder, 'case.duckdb');
+    const imported = await beaconhunt('import', SAMPLE_ZEEK, '--db', dataset);
+    expect(imported.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await chmod(folder, 0o755);
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('scan --db shares the dataset with another reader', async () => {
+    const before = await sha256(dataset);
+    const expected = JSON.parse((await beaconhunt('scan', SAMPLE_ZEEK, '--json')).stdout) as unknown[];
+    // The holder opens the dataset read-only, as a scan does; a run that opens it for writing fails.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api';
+         const instance = await DuckDBInstance.create(process.argv[1], { access_mode: 'READ_ONLY' });
+         await instance.connect();
+         process.stdout.write('open\\n');
+         setInterval(() => {}, 1000);`,
+        dataset,
+      ],
+      { cwd: REPOSITORY_ROOT },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', () => resolve());
+        holder.on('exit', (code) => reject(new Error(`the process holding the dataset exited with ${code}`)));
+      });
+
+      const [first, second] = await Promise.all([
+        beaconhunt('scan', '--db', dataset, '--json'),
+        beaconhunt('scan', '--db', dataset, '--json', '--local-net', '10.20.1.15/32'),
+      ]);
+      const blocked = await beaconhunt('import', join(REPOSITORY_ROOT, 'samples', 'qradar'), '--db', dataset);
+
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toEqual(expected);
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.stdout)).not.toEqual([]);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain('cannot open the dataset');
+    } finally {
+      holder.kill();
+    }
+    expect(await sha256(dataset)).toBe(before);
+  });
+
+  // chmod does not stop root, so a read-only file can only be tested as another user.
+  test.skipIf(process.getuid?.() === 0)('scan --db reads a read-only file', async () => {
+    const copy = join(folder, 'locked', 'case.duckdb');
+    await mkdir(join(folder, 'locked'));
+    await copyFile(dataset, copy);
+    await chmod(copy, 0o444);
+    await chmod(join(folder, 'locked'), 0o555);
+    try {
+      const outcome = await beaconhunt('scan', '--db', copy, '--json');
+
+      expect(outcome.code).toBe(0);
+      expect(JSON.parse(outcome.stdout)).not.toEqual([]);
+    } finally {
+      await chmod(join(folder, 'locked'), 0o755);
+    }
+  });
+
+  test('scan --db of a DuckDB file without events exits 1', async () => {
+    const other = join(folder, 'other.duckdb');
+    const instance = await DuckDBInstance.create(other);
+    const connection = await instance.connect();
+    await connection.run('CREATE TABLE notes (text VARCHAR)');
+    connection.closeSync();
+    instance.closeSync();
+
+    const outcome = await beaconhunt('scan', '--db', other);
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('not a beaconhunt dataset (it has no events table)');
   });
 });

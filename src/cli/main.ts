@@ -15,25 +15,35 @@ import {
 } from '../ingest/generic/mapping.js';
 import type { Detector } from '../detect/detector.js';
 import { DEFAULT_DETECTOR_OPTIONS, DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
-import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE_OR_INPUT, InputError, UsageError } from '../errors.js';
+import {
+  EXIT_INTERNAL,
+  EXIT_OK,
+  EXIT_USAGE_OR_INPUT,
+  InputError,
+  InterruptedError,
+  UsageError,
+} from '../errors.js';
 import { renderMachine, type MachineFormat } from '../report/machine.js';
 import { renderSummary } from '../report/summary.js';
 import { renderTable } from '../report/table.js';
-import { importIntoDatabase, scan, type ScanOptions } from '../scan.js';
+import { importIntoDatabase, interruptedRunMessage, scan, type ScanOptions } from '../scan.js';
 import { listFormats, renderFormats } from './formats.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
-import { createProgress } from './progress.js';
+import { exitCodeFor, startInterruptibleRun, type InterruptibleRun } from './interrupt.js';
+import { createProgress, type Progress } from './progress.js';
 
 /** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
 
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  the command ran (with or without findings)
-  1  bad usage or unreadable input: a wrong flag, a missing or unreadable file, an empty,
-     binary or unrecognised file named on the command line, a dataset that cannot be opened,
-     or any skipped line or unusable file under --strict
-  2  internal error: a bug in beaconhunt; please report it with the message`;
+  0    the command ran (with or without findings)
+  1    bad usage or unreadable input: a wrong flag, a missing or unreadable file, an empty,
+       binary or unrecognised file named on the command line, a dataset that cannot be opened,
+       or any skipped line or unusable file under --strict
+  2    internal error: a bug in beaconhunt; please report it with the message
+  130  interrupted by Ctrl-C (SIGINT): an unfinished import is undone, so the dataset is as it was
+  143  stopped by SIGTERM, with the same undo as 130`;
 
 interface ScanFlags {
   detector: DetectorId;
@@ -101,7 +111,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--db <file>',
-      'DuckDB file: add the given paths to it, or scan it as saved when no paths are given',
+      'DuckDB file: import the given paths into it, or, with no paths, open it read-only and scan it as saved',
     )
     .addOption(new Option('--json', 'write findings as one JSON array').conflicts(['ndjson', 'csv']))
     .addOption(new Option('--ndjson', 'write one JSON finding per line').conflicts(['json', 'csv']))
@@ -241,27 +251,36 @@ async function resolveLocalNetworks(flags: {
 }
 
 async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
-  const localNetworks = await resolveLocalNetworks(flags);
   const progress = createProgress(flags.progress && !flags.quiet);
-  const options: ScanOptions = {
-    paths,
-    detector: flags.detector,
-    detectorOptions: detectorOptions(flags),
-    strict: flags.strict ?? false,
-    onProgress: progress.update,
-    onStage: progress.stage,
-    ...(flags.format !== undefined ? { format: flags.format } : {}),
-    ...(await resolveMapping(flags)),
-    ...(flags.db !== undefined ? { db: flags.db } : {}),
-    ...(flags.now !== undefined ? { now: flags.now } : {}),
-    ...(localNetworks !== undefined ? { localNetworks } : {}),
-  };
+  const writesDataset = flags.db !== undefined && paths.length > 0;
+  const run = startRun(progress, writesDataset ? flags.db : undefined);
   let result;
   try {
+    const localNetworks = await resolveLocalNetworks(flags);
+    const options: ScanOptions = {
+      paths,
+      detector: flags.detector,
+      detectorOptions: detectorOptions(flags),
+      strict: flags.strict ?? false,
+      onProgress: progress.update,
+      onStage: progress.stage,
+      signal: run.signal,
+      ...(flags.format !== undefined ? { format: flags.format } : {}),
+      ...(await resolveMapping(flags)),
+      ...(flags.db !== undefined ? { db: flags.db } : {}),
+      ...(flags.now !== undefined ? { now: flags.now } : {}),
+      ...(localNetworks !== undefined ? { localNetworks } : {}),
+    };
     result = await scan(options);
+  } catch (error) {
+    throw stoppedBySignal(run, error);
   } finally {
     progress.stop();
+    run.end();
   }
+  // A signal that came after the last statement did not stop the scan, but the user still asked to stop.
+  if (run.received !== null)
+    throw stoppedBySignal(run, new InterruptedError(interruptedRunMessage(flags.db, writesDataset)));
 
   const detector = DETECTORS[flags.detector] as unknown as Detector<unknown, object>;
   const machine = machineFormat(flags);
@@ -323,25 +342,63 @@ function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
 }
 
 async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
-  const localNetworks = await resolveLocalNetworks(flags);
   const progress = createProgress(flags.progress && !flags.quiet);
+  const run = startRun(progress, flags.db);
   let result;
   try {
+    const localNetworks = await resolveLocalNetworks(flags);
     result = await importIntoDatabase(flags.db, paths, {
       strict: flags.strict ?? false,
       onProgress: progress.update,
       onStage: progress.stage,
+      signal: run.signal,
       ...(flags.format !== undefined ? { format: flags.format } : {}),
       ...(await resolveMapping(flags)),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
     });
+  } catch (error) {
+    throw stoppedBySignal(run, error);
   } finally {
     progress.stop();
+    run.end();
   }
+  if (run.received !== null)
+    throw stoppedBySignal(run, new InterruptedError(interruptedRunMessage(flags.db, true)));
   if (!flags.quiet) {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
     process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${flags.db}\n`);
   }
+}
+
+/**
+ * Starts a scan or import that stops on SIGINT or SIGTERM. `db` names the dataset the run writes to,
+ * for the message of a second signal, which exits before the import is undone.
+ */
+function startRun(progress: Progress, db: string | undefined): InterruptibleRun {
+  return startInterruptibleRun({
+    onFirst: progress.stop,
+    secondMessage:
+      db === undefined
+        ? 'interrupted again; stopped at once'
+        : `interrupted again; stopped before undoing this run, so ${db} may keep some of its files`,
+  });
+}
+
+/** A run that a signal stopped; the exit code is the signal's (130 or 143). */
+class StoppedBySignalError extends InterruptedError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns the error of a run that a signal stopped into StoppedBySignalError; other errors pass through. */
+function stoppedBySignal(run: InterruptibleRun, error: unknown): unknown {
+  if (run.received === null) return error;
+  const message = error instanceof InterruptedError ? error.message : 'interrupted';
+  return new StoppedBySignalError(message, exitCodeFor(run.received));
 }
 
 /** Runs the CLI and returns its exit code. Errors are written to stderr as one line and mapped to a code. */
@@ -361,6 +418,10 @@ function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its message; help and version are successful exits.
     return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE_OR_INPUT;
+  }
+  if (error instanceof StoppedBySignalError) {
+    process.stderr.write(`beaconhunt: ${error.message}\n`);
+    return error.exitCode;
   }
   if (error instanceof UsageError || error instanceof InputError) {
     process.stderr.write(`beaconhunt: error: ${error.message}\n`);

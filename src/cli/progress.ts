@@ -15,6 +15,10 @@ export interface Progress {
   update: (progress: ImportProgress) => void;
   /** Names a stage after reading, such as scoring, in place of the file count. */
   stage: (name: string) => void;
+  /**
+   * Removes the bar and shows the cursor and line wrapping again, which the bar turns off. Later updates
+   * draw nothing; safe to call more than once.
+   */
   stop: () => void;
 }
 
@@ -22,9 +26,16 @@ export function createProgress(enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return { update: () => {}, stage: () => {}, stop: () => {} };
   const started = Date.now();
   let bar: SingleBar | null = null;
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    process.off('exit', stop);
+    bar?.stop();
+    bar = null;
+  };
   return {
     update(progress) {
-      if (bar === null && Date.now() - started < SHOW_AFTER_MS) return;
+      if (stopped || (bar === null && Date.now() - started < SHOW_AFTER_MS)) return;
       const total = progress.filesTotal * STEPS_PER_FILE;
       const value = Math.round((progress.filesDone + progress.currentFraction) * STEPS_PER_FILE);
       const file = `${Math.min(progress.filesDone + 1, progress.filesTotal)}/${progress.filesTotal}`;
@@ -35,6 +46,8 @@ export function createProgress(enabled: boolean): Progress {
           hideCursor: true,
           clearOnComplete: true,
         });
+        // The terminal is restored even when the process ends without reaching stop().
+        process.on('exit', stop);
         bar.start(total, value, { file, stage: 'reading' });
       } else {
         bar.update(value, { file, stage: 'reading' });
@@ -43,8 +56,6 @@ export function createProgress(enabled: boolean): Progress {
     stage(name) {
       bar?.update({ stage: name });
     },
-    stop() {
-      bar?.stop();
-    },
+    stop,
   };
 }

@@ -166,6 +166,77 @@ describe('compressed and archived inputs', () => {
     const error = await importPaths([path]).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toContain('cannot unpack the bzip2 data');
+    expect((error as Error).message).toBe(
+      `${path}: cannot unpack the bzip2 data (unexpected end of file); check the file, or copy it again if it is truncated`,
+    );
+  });
+});
+
+describe('truncated bzip2 and Zstandard files', () => {
+  /**
+   * Writes the fixture's compressed stream followed by the first 200 bytes of a second copy, so the data
+   * ends inside the second stream after the first decompressed whole.
+   */
+  async function truncatedCopy(name: string): Promise<string> {
+    const folder = await tempFolder();
+    const path = join(folder, name);
+    const whole = await readFile(join(FIXTURES, name));
+    await writeFile(path, Buffer.concat([whole, whole.subarray(0, 200)]));
+    return path;
+  }
+
+  test.each([
+    ['conn.log.bz2', 'bzip2'],
+    ['conn.log.zst', 'zstd'],
+  ])('%s loads up to the damage with a warning', async (name, compression) => {
+    const path = await truncatedCopy(name);
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(summary.files[0]).toMatchObject({ path, status: 'loaded', events: EVENTS_IN_FIXTURE });
+    expect(summary.files[0]?.message).toBe(
+      `${path}: ${compression} data is truncated or corrupt (unexpected end of file); ` +
+        `the ${EVENTS_IN_FIXTURE} events before the damage were loaded, copy the file again for the rest`,
+    );
+    expect(events[0]?.sourcefile).toBe(path);
+  });
+
+  test.each([
+    ['conn.log.bz2', 'bzip2'],
+    ['conn.log.zst', 'zstd'],
+  ])('%s fails under --strict', async (name, compression) => {
+    const path = await truncatedCopy(name);
+    const store = await DuckDbStore.open();
+    cleanups.push(() => store.close());
+
+    const error = await importFiles(store, [path], { strict: true }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toBe(
+      `${path}: ${compression} data is truncated or corrupt (unexpected end of file); ` +
+        'copy the file again, or drop --strict to load the events before the damage',
+    );
+  });
+
+  test('inside a folder the damaged file loads with a warning', async () => {
+    const path = await truncatedCopy('conn.log.zst');
+
+    const { summary } = await importPaths([dirname(path)]);
+
+    expect(summary.files[0]).toMatchObject({ status: 'loaded', events: EVENTS_IN_FIXTURE });
+    expect(summary.files[0]?.message).toContain('zstd data is truncated or corrupt');
+  });
+
+  test.each(['conn.log.bz2', 'conn.log.zst'])('%s damaged before any output is unreadable', async (name) => {
+    const folder = await tempFolder();
+    const path = join(folder, name);
+    await writeFile(path, (await readFile(join(FIXTURES, name))).subarray(0, 200));
+
+    const { summary } = await importPaths([folder]);
+
+    expect(summary.files[0]?.status).toBe('ignored');
+    expect(summary.files[0]?.message).toMatch(
+      /cannot unpack the (bzip2|zstd) data \(unexpected end of file\)/,
+    );
   });
 });

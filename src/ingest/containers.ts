@@ -5,18 +5,17 @@
  * and `archive.zip!/inner/path` for a file inside a zip archive. gzip needs none of this, because every
  * reader streams it directly.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { Decompress } from 'fzstd';
-import bz2 from 'unbzip2-stream';
 import yauzl from 'yauzl';
 
-import { InputError } from '../errors.js';
+import { InputError, InterruptedError } from '../errors.js';
+import { decompressFile } from './decompress.js';
 import type { InputFile } from './files.js';
 
 export type ContainerKind = 'zip' | 'bzip2' | 'zstd';
@@ -51,14 +50,18 @@ export class Workspace {
 
 /**
  * Replaces each zip, bzip2 or Zstandard file with the files it unpacks to. A container that cannot be
- * unpacked is kept with `unreadable` set, so the import reports it like any unreadable file.
+ * unpacked is kept with `unreadable` set, so the import reports it like any unreadable file. When `signal`
+ * is aborted, unpacking stops with InterruptedError and the caller's workspace.dispose() removes what was
+ * unpacked.
  */
 export async function expandContainers(
   files: readonly InputFile[],
   workspace: Workspace,
+  signal?: AbortSignal,
 ): Promise<InputFile[]> {
   const expanded: InputFile[] = [];
   for (const file of files) {
+    throwIfAborted(signal);
     if (file.unreadable !== undefined || file.duplicate !== undefined) {
       expanded.push(file);
       continue;
@@ -69,8 +72,9 @@ export async function expandContainers(
       continue;
     }
     try {
-      expanded.push(...(await unpack(file, kind, workspace)));
+      expanded.push(...(await unpack(file, kind, workspace, signal)));
     } catch (error) {
+      throwIfAborted(signal);
       const reason = error instanceof Error ? error.message : String(error);
       const unreadable = new InputError(
         `${file.path}: cannot unpack the ${kind} data (${reason}); check the file, or copy it again if it is truncated`,
@@ -80,6 +84,15 @@ export async function expandContainers(
     }
   }
   return expanded;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError('interrupted while unpacking');
+}
+
+/** Pipeline options that stop the copy when `signal` is aborted. */
+function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
 }
 
 async function readContainerKind(path: string): Promise<ContainerKind | null> {
@@ -101,31 +114,41 @@ async function unpack(
   file: InputFile,
   kind: ContainerKind,
   workspace: Workspace,
+  signal: AbortSignal | undefined,
   depth = 1,
 ): Promise<InputFile[]> {
   const source = file.readPath ?? file.path;
   if (kind === 'zip') {
-    const entries = await unpackZip(file, source, workspace);
-    return depth < MAX_NESTING ? expandNested(entries, workspace, depth) : entries;
+    const entries = await unpackZip(file, source, workspace, signal);
+    return depth < MAX_NESTING ? expandNested(entries, workspace, signal, depth) : entries;
   }
   const target = await workspace.newPath('unpacked');
-  const decompressor = kind === 'bzip2' ? bz2() : zstdTransform();
-  await pipeline(createReadStream(source), decompressor, createWriteStream(target));
-  return [{ ...file, readPath: target }];
+  const { bytes, damage } = await decompressFile(source, target, kind, signal);
+  if (damage === null) return [{ ...file, readPath: target }];
+  // With nothing before the damage there is nothing to load, so the file is reported as unreadable.
+  if (bytes === 0) throw new Error(damage.reason);
+  return [{ ...file, readPath: target, damage }];
 }
 
 /** Opens the containers among a zip archive's members, so they are read as if found in a folder. */
-async function expandNested(entries: InputFile[], workspace: Workspace, depth: number): Promise<InputFile[]> {
+async function expandNested(
+  entries: InputFile[],
+  workspace: Workspace,
+  signal: AbortSignal | undefined,
+  depth: number,
+): Promise<InputFile[]> {
   const expanded: InputFile[] = [];
   for (const entry of entries) {
+    throwIfAborted(signal);
     const kind = await readContainerKind(entry.readPath ?? entry.path);
     if (kind === null) {
       expanded.push(entry);
       continue;
     }
     try {
-      expanded.push(...(await unpack(entry, kind, workspace, depth + 1)));
+      expanded.push(...(await unpack(entry, kind, workspace, signal, depth + 1)));
     } catch (error) {
+      throwIfAborted(signal);
       const reason = error instanceof Error ? error.message : String(error);
       expanded.push({
         ...entry,
@@ -137,11 +160,17 @@ async function expandNested(entries: InputFile[], workspace: Workspace, depth: n
 }
 
 /** Extracts every file of a zip archive; entries count as files met in a folder, not files the user named. */
-async function unpackZip(file: InputFile, source: string, workspace: Workspace): Promise<InputFile[]> {
+async function unpackZip(
+  file: InputFile,
+  source: string,
+  workspace: Workspace,
+  signal: AbortSignal | undefined,
+): Promise<InputFile[]> {
   const archive = await openZip(source);
   const entries: InputFile[] = [];
   try {
     for await (const entry of zipEntries(archive)) {
+      throwIfAborted(signal);
       if (entry.fileName.endsWith('/')) continue;
       // yauzl has already rejected names that climb out; normalising again costs nothing.
       const inner = normalize(entry.fileName.replaceAll('\\', '/'))
@@ -149,7 +178,7 @@ async function unpackZip(file: InputFile, source: string, workspace: Workspace):
         .replace(/^\/+/, '');
       const target = await workspace.newPath(inner);
       const stream = await openZipEntry(archive, entry);
-      await pipeline(stream, createWriteStream(target));
+      await pipeline(stream, createWriteStream(target), signalOption(signal));
       entries.push({ path: `${file.path}!/${entry.fileName}`, readPath: target, explicit: false });
     }
   } finally {
@@ -204,36 +233,5 @@ function openZipEntry(archive: yauzl.ZipFile, entry: yauzl.Entry): Promise<Reada
       if (error || !stream) reject(error ?? new Error(`cannot read ${entry.fileName}`));
       else resolve(stream);
     });
-  });
-}
-
-/** Wraps fzstd's push-based decompressor as a Node transform stream. */
-function zstdTransform(): Transform {
-  const output: Buffer[] = [];
-  const decompressor = new Decompress((data) => {
-    output.push(Buffer.from(data));
-  });
-  const drainInto = (transform: Transform): void => {
-    for (const chunk of output.splice(0)) transform.push(chunk);
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        decompressor.push(chunk);
-        drainInto(this);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
-    flush(callback) {
-      try {
-        decompressor.push(new Uint8Array(0), true);
-        drainInto(this);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
   });
 }

@@ -9,6 +9,7 @@ import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { InputError } from '../errors.js';
+import type { CompressionDamage } from './decompress.js';
 
 export interface InputFile {
   /** The name shown to the user and stored as each event's sourcefile. */
@@ -27,6 +28,11 @@ export interface InputFile {
    * import lists it as ignored with this message and reads nothing from it, even under --strict.
    */
   duplicate?: string;
+  /**
+   * Set for a bzip2 or Zstandard file whose data is damaged. `readPath` then contains what decompressed
+   * before the damage, which the import loads with a warning, or rejects under --strict.
+   */
+  damage?: CompressionDamage;
 }
 
 /** Paths that name standard input: the usual `-`, and Linux's links to file descriptor 0. */

@@ -7,8 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
-/** Returns null when the file is intact, else zlib's description of the damage. */
-export async function verifyGzip(path: string): Promise<string | null> {
+import type { CompressionDamage } from './decompress.js';
+
+/** Returns null when the file is intact, else the damage as zlib describes it. */
+export async function verifyGzip(path: string): Promise<CompressionDamage | null> {
   const discard = new Writable({
     write(_chunk, _encoding, callback) {
       callback();
@@ -18,6 +20,6 @@ export async function verifyGzip(path: string): Promise<string | null> {
     await pipeline(createReadStream(path), createGunzip(), discard);
     return null;
   } catch (error) {
-    return (error as Error).message;
+    return { compression: 'gzip', reason: (error as Error).message };
   }
 }

@@ -23,8 +23,10 @@ import {
   nameEventsFromDns,
 } from './finalize.js';
 import { expandContainers, Workspace } from './containers.js';
+import type { CompressionDamage } from './decompress.js';
 import { collectInputFiles, fileSystemInputError, STANDARD_INPUT_PATHS, type InputFile } from './files.js';
 import type { InputFormat, LoadContext, LoadResult } from './format.js';
+import { rejectFileWithEveryLineSkipped } from './every-line-skipped.js';
 import { detectFormat, formatById } from './formats.js';
 import { genericCsvFormat, genericJsonLinesFormat } from './generic/formats.js';
 import type { FieldMapping, TimeFormat } from './generic/mapping.js';
@@ -85,7 +87,7 @@ export async function importFiles(
     }
     return await importCollected(
       store,
-      await expandContainers(files, workspace),
+      await expandContainers(files, workspace, store.signal),
       report,
       localNetworks,
       options,
@@ -132,6 +134,7 @@ async function importCollected(
   const loaded: string[] = [];
   try {
     await importEach(store, files, report, localNetworks, options, loaded);
+    store.throwIfInterrupted();
     options.onStage?.('joining and deduplicating');
     await inTransaction(store, async () => {
       report.duplicatesDropped += await dropDuplicateEvents(store);
@@ -204,6 +207,7 @@ async function importEach(
 ): Promise<void> {
   const forced = options.format === undefined ? null : requireFormat(options.format);
   for (const [index, file] of files.entries()) {
+    store.throwIfInterrupted();
     const emit = (fraction: number, current: string | null, done: number) =>
       options.onProgress?.({
         filesDone: done,
@@ -211,6 +215,8 @@ async function importEach(
         currentFile: current,
         currentFraction: fraction,
       });
+    // Skipped lines counted for a file that is then passed over are taken out of the summary again.
+    const skippedMark = report.markSkipped();
     const timer = options.onProgress
       ? setInterval(() => emit(store.queryProgress() ?? 0, file.path, index), PROGRESS_INTERVAL_MS)
       : null;
@@ -221,7 +227,10 @@ async function importEach(
       if (outcome.status === 'loaded') loaded.push(file.path);
       report.addFile(outcome);
     } catch (error) {
+      // An interrupted statement fails like an unreadable file, so an interrupt is checked first.
+      store.throwIfInterrupted();
       if (!(error instanceof FileLoadError && error.recoverable)) throw error;
+      report.restoreSkipped(skippedMark);
       report.addFile({
         path: file.path,
         format: error.format,
@@ -333,7 +342,11 @@ async function importOne(
   // the whole events table, so they run only for such files.
   if ((previous?.imports ?? 0) > 0) await forgetFile(store, file.path);
   const source = file.readPath ?? file.path;
-  const integrity = sample.compression === 'gzip' ? verifyGzip(source) : Promise.resolve(null);
+  // Damage in bzip2 and Zstandard data was found while unpacking. A gzip file is read through beside the load.
+  const integrity =
+    file.damage === undefined && sample.compression === 'gzip'
+      ? verifyGzip(source)
+      : Promise.resolve(file.damage ?? null);
   const readable = await duckDbReadablePath(source);
   sample.readPath = readable.path;
   let result;
@@ -347,12 +360,13 @@ async function importOne(
       ...(options.timeFormat ? { timeFormat: options.timeFormat } : {}),
       ...(options.parallelMinBytes !== undefined ? { parallelMinBytes: options.parallelMinBytes } : {}),
     });
+    if (forced !== null) await rejectFileWithEveryLineSkipped(store, sample, format, result);
   } catch (error) {
     // The caller rolls back this file's transaction, which removes anything the load inserted.
     if (error instanceof InputError) {
-      // Under --strict the cut-off last line of a truncated gzip can fail first, so name the truncation.
+      // Under --strict the cut-off last line of a truncated file can fail first, so name the truncation.
       const damage = await integrity;
-      if (damage !== null) throw new InputError(truncatedGzipMessage(file.path, damage, null), file.path);
+      if (damage !== null) throw new InputError(damagedDataMessage(file.path, damage, null), file.path);
       // A file of another kind found inside a folder is listed and passed over, as one of unknown format is.
       if (error instanceof WrongFormatError && !file.explicit && !strict) {
         throw new FileLoadError(error.message, file.path, format.id, true);
@@ -373,8 +387,8 @@ async function importOne(
   if (damage !== null) {
     // NOTE: the line cut by the damage is loaded when all its fields survived, possibly with the last one
     // cut short. With fewer fields it is counted as a skipped line.
-    if (strict) throw new InputError(truncatedGzipMessage(file.path, damage, null), file.path);
-    outcome.message = truncatedGzipMessage(file.path, damage, result.events);
+    if (strict) throw new InputError(damagedDataMessage(file.path, damage, null), file.path);
+    outcome.message = damagedDataMessage(file.path, damage, result.events);
   }
   if (result.status === 'loaded') {
     await store.run(`INSERT INTO ${FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?)`, [
@@ -409,13 +423,13 @@ async function loadFile(format: InputFormat, context: LoadContext): Promise<Load
   return format.load({ ...context, sample: { ...sample, renumberLines: true } });
 }
 
-/** Builds the message for a damaged gzip file. `events` is null when --strict stops the import. */
-function truncatedGzipMessage(path: string, damage: string, events: number | null): string {
+/** Builds the message for a damaged compressed file. `events` is null when --strict stops the import. */
+function damagedDataMessage(path: string, damage: CompressionDamage, events: number | null): string {
   const next =
     events === null
       ? 'copy the file again, or drop --strict to load the events before the damage'
       : `the ${events} events before the damage were loaded, copy the file again for the rest`;
-  return `${path}: gzip data is truncated or corrupt (${damage}); ${next}`;
+  return `${path}: ${damage.compression} data is truncated or corrupt (${damage.reason}); ${next}`;
 }
 
 /**

@@ -36,6 +36,12 @@ export interface IngestSummary {
   samples: SkippedLine[];
 }
 
+/** The skipped lines a report had counted at one moment, taken by `markSkipped`. */
+export interface SkippedMark {
+  readonly counts: ReadonlyMap<string, number>;
+  readonly sampleCounts: ReadonlyMap<string, number>;
+}
+
 export class IngestReport {
   readonly files: FileOutcome[] = [];
   duplicatesDropped = 0;
@@ -43,6 +49,23 @@ export class IngestReport {
   private readonly samplesByReason = new Map<string, SkippedLine[]>();
 
   constructor(private readonly strict = false) {}
+
+  /** Returns a mark of the skipped lines counted so far, for `restoreSkipped`. */
+  markSkipped(): SkippedMark {
+    const sampleCounts = new Map([...this.samplesByReason].map(([reason, kept]) => [reason, kept.length]));
+    return { counts: new Map(this.reasonCounts), sampleCounts };
+  }
+
+  /** Forgets the skipped lines counted since `mark`, such as those of a file that was then passed over. */
+  restoreSkipped(mark: SkippedMark): void {
+    this.reasonCounts.clear();
+    for (const [reason, count] of mark.counts) this.reasonCounts.set(reason, count);
+    for (const [reason, kept] of [...this.samplesByReason]) {
+      const keep = mark.sampleCounts.get(reason) ?? 0;
+      if (keep === 0) this.samplesByReason.delete(reason);
+      else kept.splice(keep);
+    }
+  }
 
   addFile(outcome: FileOutcome): void {
     this.files.push(outcome);

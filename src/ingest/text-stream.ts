@@ -129,8 +129,8 @@ export async function loadTextLines(context: LoadContext, spec: LineParserSpec):
     const parts = await parallelParts(context);
     const ignored =
       parts.length > 1
-        ? await parseInWorkers(spec, sample, parts, sink, rejects)
-        : await parseHere(spec, sample, sink, rejects);
+        ? await parseInWorkers(spec, context, parts, sink, rejects)
+        : await parseHere(spec, context, sink, rejects);
     const events = await sink.finish();
     await rejects.moveToRejects(sample.path);
     const skipped = await reportRejects(store, report, sample.path);
@@ -144,7 +144,7 @@ export async function loadTextLines(context: LoadContext, spec: LineParserSpec):
 /** Parses the file on the main thread; returns the number of ignored lines. */
 async function parseHere(
   spec: LineParserSpec,
-  sample: FileSample,
+  { sample, store }: LoadContext,
   sink: EventSink,
   rejects: RejectBuffer,
 ): Promise<number> {
@@ -155,6 +155,7 @@ async function parseHere(
   let lineNumber = 0;
   try {
     for await (const chunk of textChunks(sample)) {
+      store.throwIfInterrupted();
       for (const line of splitter.push(chunk)) classifier.take(line, ++lineNumber);
       for (const reject of classifier.takeRejects())
         await rejects.add(reject.line, reject.reason, reject.excerpt);
@@ -227,7 +228,7 @@ async function lineStartAfter(handle: FileHandle, offset: number): Promise<numbe
  */
 async function parseInWorkers(
   spec: LineParserSpec,
-  sample: FileSample,
+  { sample, store }: LoadContext,
   parts: ReadonlyArray<[number, number]>,
   sink: EventSink,
   rejects: RejectBuffer,
@@ -235,7 +236,7 @@ async function parseInWorkers(
   const partRejects = parts.map((): RejectedLine[] => []);
   const settled = await Promise.allSettled(
     parts.map(([start, end], index) =>
-      runWorker({ spec, readPath: sample.readPath, start, end }, (batch) =>
+      runWorker({ spec, readPath: sample.readPath, start, end }, store.signal, (batch) =>
         partRejects[index]?.push(...batch),
       ),
     ),
@@ -258,12 +259,17 @@ async function parseInWorkers(
   return ignored;
 }
 
+/** Runs one worker thread; an abort of `signal` (an interrupted run) stops it at once. */
 function runWorker(
   task: LineRangeTask,
+  signal: AbortSignal | undefined,
   onRejects: (rejects: RejectedLine[]) => void,
 ): Promise<LineRangeResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: task });
+    const stop = (): void => void worker.terminate();
+    signal?.addEventListener('abort', stop, { once: true });
+    worker.on('exit', () => signal?.removeEventListener('abort', stop));
     let result: LineRangeResult | null = null;
     worker.on('message', (message: LineRangeMessage) => {
       if (message.kind === 'rejects') onRejects(message.rejects);

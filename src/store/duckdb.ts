@@ -2,9 +2,13 @@
  * The embedded store: DuckDB through @duckdb/node-api, in memory by default or in a database file that
  * keeps an imported dataset between runs.
  */
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
-import { InputError } from '../errors.js';
+import { InputError, InterruptedError } from '../errors.js';
 import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
 import { disposeStagedFile, EventFileWriter, type StagedEventFile } from './event-file.js';
 import {
@@ -18,45 +22,161 @@ import {
 } from './schema.js';
 import type { EventSink, SqlValue, Store } from './store.js';
 
+export interface StoreOpenOptions {
+  /**
+   * Opens a database file with DuckDB's access_mode READ_ONLY: nothing is written to it, the file may be
+   * on read-only storage, and other read-only runs may have it open at the same time. Tables are not
+   * created, so the file must already hold a dataset.
+   */
+  readOnly?: boolean;
+  /** When aborted, the running statement is interrupted and later statements that fail raise InterruptedError. */
+  signal?: AbortSignal;
+}
+
+/** Statements that end a transaction, which an interrupt must not stop halfway. */
+const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
+
 export class DuckDbStore implements Store {
   readonly dialect = 'duckdb' as const;
   private besideConnection: DuckDBConnection | null = null;
+  /** The last statement submitted on the main connection; the next one starts after it settles. */
+  private lastStatement: Promise<unknown> = Promise.resolve();
+  /** The statement running on the main connection, or null. */
+  private runningSql: string | null = null;
+  private readonly onAbort = (): void => this.interrupt();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly path: string,
+    readonly readOnly: boolean,
+    readonly signal: AbortSignal | undefined,
   ) {}
 
   /** Opens a store; `path` is a database file, or ':memory:' for a dataset that lives only in this run. */
-  static async open(path = ':memory:'): Promise<DuckDbStore> {
+  static async open(path = ':memory:', options: StoreOpenOptions = {}): Promise<DuckDbStore> {
+    const readOnly = (options.readOnly ?? false) && path !== ':memory:';
+    if (options.signal?.aborted) throw new InterruptedError('interrupted before the dataset was opened');
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path);
+      instance = await DuckDBInstance.create(path, readOnly ? readOnlyOptions() : {});
     } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-      throw new InputError(
-        `${path}: cannot open the dataset (${reason}); check that it is a DuckDB file, that the folder is ` +
-          'writable and that no other beaconhunt run has it open',
-        path,
-      );
+      throw cannotOpenError(path, error, readOnly);
     }
     const connection = await instance.connect();
-    const store = new DuckDbStore(instance, connection, path);
-    // Track query progress for progress bars without DuckDB printing its own bar.
-    await store.run('SET enable_progress_bar = true');
-    await store.run('SET enable_progress_bar_print = false');
-    await store.run('SET progress_bar_time = 0');
-    await store.run(createEventsTableSql());
-    await store.run(CREATE_REJECTS_TABLE_SQL);
-    await store.run(CREATE_FILES_TABLE_SQL);
-    await store.run(createDnsTableSql(DNS_QUERIES_TABLE));
-    await store.run(createDnsTableSql(DNS_RESPONSES_TABLE));
+    const store = new DuckDbStore(instance, connection, path, readOnly, options.signal);
+    try {
+      await store.prepare();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    options.signal?.addEventListener('abort', store.onAbort, { once: true });
     return store;
   }
 
+  /**
+   * Opens an in-memory store with a copy of the events of the dataset in `path`, which is attached
+   * read-only while they are copied. A scan that recomputes directions for other local networks needs
+   * this, because it updates events. A store opened read-only cannot update its events table, and
+   * @duckdb/node-api 1.5.6 rejects an appender on its connection, even one for a temporary table.
+   */
+  static async openCopy(path: string, options: Pick<StoreOpenOptions, 'signal'> = {}): Promise<DuckDbStore> {
+    const store = await DuckDbStore.open(':memory:', options);
+    try {
+      try {
+        await store.run(`ATTACH ${sqlString(path)} AS ${SAVED_DATASET} (READ_ONLY)`);
+      } catch (error) {
+        throw cannotOpenError(path, error, true);
+      }
+      await store.requireEventsTable(SAVED_DATASET, path);
+      await store.run(
+        `INSERT INTO ${EVENTS_TABLE} BY NAME SELECT * FROM ${SAVED_DATASET}.main.${EVENTS_TABLE}`,
+      );
+      await store.run(`DETACH ${SAVED_DATASET}`);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Sets up progress tracking, and creates the tables unless the store is read-only. */
+  private async prepare(): Promise<void> {
+    // Track query progress for progress bars without DuckDB printing its own bar.
+    await this.run('SET enable_progress_bar = true');
+    await this.run('SET enable_progress_bar_print = false');
+    await this.run('SET progress_bar_time = 0');
+    if (this.readOnly) {
+      const [current] = await this.all<{ name: string }>('SELECT current_database() AS name');
+      await this.requireEventsTable(current?.name ?? '', this.path);
+      return;
+    }
+    await this.run(createEventsTableSql());
+    await this.run(CREATE_REJECTS_TABLE_SQL);
+    await this.run(CREATE_FILES_TABLE_SQL);
+    await this.run(createDnsTableSql(DNS_QUERIES_TABLE));
+    await this.run(createDnsTableSql(DNS_RESPONSES_TABLE));
+  }
+
+  /** Raises InputError unless the attached database `database`, opened from `path`, has an events table. */
+  private async requireEventsTable(database: string, path: string): Promise<void> {
+    const [found] = await this.all<{ tables: number }>(
+      'SELECT count(*) AS tables FROM duckdb_tables() WHERE database_name = ? AND table_name = ?',
+      [database, EVENTS_TABLE],
+    );
+    if ((found?.tables ?? 0) > 0) return;
+    throw new InputError(
+      `${path}: not a beaconhunt dataset (it has no ${EVENTS_TABLE} table); create one with \`beaconhunt import FILES --db ${path}\``,
+      path,
+    );
+  }
+
+  /** True once the store's abort signal has fired. */
+  get interrupted(): boolean {
+    return this.signal?.aborted ?? false;
+  }
+
+  /** Raises InterruptedError when the store's abort signal has fired; import loops call it between steps. */
+  throwIfInterrupted(): void {
+    if (this.interrupted) throw new InterruptedError('interrupted');
+  }
+
+  /**
+   * Interrupts the statements running on both connections. DuckDB drops an interrupt that arrives while
+   * no statement runs, so statements submitted later run normally: an import can still roll back and
+   * delete what it loaded. A COMMIT or ROLLBACK is left to finish, because @duckdb/node-api 1.5.6 can report
+   * an interrupted COMMIT as failed after it has committed, and the import would then not undo that file.
+   */
+  private interrupt(): void {
+    if (this.runningSql === null || !ENDS_TRANSACTION.test(this.runningSql)) this.connection.interrupt();
+    this.besideConnection?.interrupt();
+  }
+
+  /**
+   * Runs statements on the main connection one at a time, in the order they were submitted. DuckDB
+   * runs concurrent statements on one connection in no fixed order, so a ROLLBACK could otherwise run
+   * before an INSERT submitted earlier, which would then commit on its own.
+   */
+  private inOrder<T>(sql: string, statement: () => Promise<T>): Promise<T> {
+    const start = async (): Promise<T> => {
+      this.runningSql = sql;
+      try {
+        return await statement();
+      } finally {
+        this.runningSql = null;
+      }
+    };
+    const result = this.lastStatement.then(start, start);
+    this.lastStatement = result.catch(() => undefined);
+    return result.catch((error: unknown) => {
+      if (this.interrupted) throw new InterruptedError('interrupted');
+      throw error;
+    });
+  }
+
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const result = await this.connection.run(sql, params as DuckDBValue[]);
+    const result = await this.inOrder(sql, () => this.connection.run(sql, params as DuckDBValue[]));
     return result.rowsChanged;
   }
 
@@ -67,7 +187,7 @@ export class DuckDbStore implements Store {
   }
 
   async all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return readAll<T>(this.connection, sql, params);
+    return this.inOrder(sql, () => readAll<T>(this.connection, sql, params));
   }
 
   /**
@@ -78,7 +198,12 @@ export class DuckDbStore implements Store {
    */
   async allBeside<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.besideConnection ??= await this.instance.connect();
-    return readAll<T>(this.besideConnection, sql, params);
+    try {
+      return await readAll<T>(this.besideConnection, sql, params);
+    } catch (error) {
+      if (this.interrupted) throw new InterruptedError('interrupted');
+      throw error;
+    }
   }
 
   /** Opens a sink that stages events in a tab-separated file and loads it with DuckDB's CSV reader. */
@@ -98,10 +223,32 @@ export class DuckDbStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    await this.lastStatement;
     this.besideConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** The name under which openCopy attaches a saved dataset. */
+const SAVED_DATASET = 'saved_dataset';
+
+function cannotOpenError(path: string, error: unknown, readOnly: boolean): InputError {
+  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  const checks = readOnly
+    ? 'that it is a DuckDB file and that no beaconhunt import is writing to it'
+    : 'that it is a DuckDB file, that the folder is writable and that no other beaconhunt run has it open';
+  return new InputError(`${path}: cannot open the dataset (${reason}); check ${checks}`, path);
+}
+
+/**
+ * DuckDB settings for a read-only dataset. DuckDB spills large sorts and joins to `<file>.tmp` beside the
+ * database, which fails on read-only storage, so it spills to a new folder under the system's temporary
+ * folder instead. DuckDB creates that folder only when it spills and deletes it on close.
+ */
+function readOnlyOptions(): Record<string, string> {
+  return { access_mode: 'READ_ONLY', temp_directory: join(tmpdir(), `beaconhunt-spill-${randomUUID()}`) };
 }
 
 /** read_csv's columns option for the events table, in table order. */
@@ -132,6 +279,7 @@ class DuckDbEventSink implements EventSink {
 
   add(event: ConnectionEvent): void {
     if (this.failure !== null) throw this.failure;
+    this.store.throwIfInterrupted();
     this.writer ??= new EventFileWriter();
     this.writer.add(event);
     this.added += 1;
@@ -170,6 +318,8 @@ class DuckDbEventSink implements EventSink {
     this.loading = this.loading.then(async () => {
       if (this.failure !== null || !this.pending.has(file)) return;
       try {
+        // After an interrupt the file is deleted unread, so that no INSERT starts behind the rollback.
+        this.store.throwIfInterrupted();
         if (file.events > 0) this.inserted += await this.store.run(loadStagedFileSql(file, lineOffset));
       } catch (error) {
         this.failure = error;

@@ -1,3 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { afterEach, describe, expect, test } from 'vitest';
 
 import {
@@ -8,6 +12,7 @@ import {
   skippedLines,
   writeTemp,
 } from '../../../test/format-helpers.js';
+import { WrongFormatError } from '../wrong-format.js';
 import { DEFENDER_REJECT } from './fields.js';
 
 afterEach(cleanUpFormatTests);
@@ -172,5 +177,74 @@ describe('defender-json load', () => {
       `6: ${DEFENDER_REJECT.invalidRemotePort}`,
       '8: invalid JSON',
     ]);
+  });
+});
+
+describe('defender-json documents without records', () => {
+  const RECORD =
+    '{"Timestamp": "2024-04-19T10:00:02Z", "ActionType": "ConnectionSuccess", "RemoteIP": "203.0.113.7", "RemotePort": 443, "LocalIP": "10.1.2.3", "LocalPort": 50100, "Protocol": "Tcp"}';
+
+  test('QRadar results fail as another format', async () => {
+    const path = fileURLToPath(new URL('../../../samples/qradar/qradar-results.json', import.meta.url));
+
+    await expect(importForTest([path], { format: 'defender-json', strict: true })).rejects.toThrow(
+      `${path}: a JSON document with the keys "events" and no "Results" or "records" array; defender-json reads`,
+    );
+  });
+
+  test('multi-line document without an array fails', async () => {
+    const path = await writeTemp('value.json', `{\n  "value": [\n    ${RECORD}\n  ]\n}\n`);
+
+    const error = await importForTest([path]).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(WrongFormatError);
+    expect((error as Error).message).toContain(
+      `${path}: a JSON document with the keys "value" and no "Results" or "records" array`,
+    );
+  });
+
+  test('one document without an array fails the file', async () => {
+    const path = await writeTemp('pages.json', `{"Results": [${RECORD}]}\n{"next":\n "page-2"}\n`);
+
+    await expect(importForTest([path], { format: 'defender-json' })).rejects.toThrow(
+      `${path}: 1 JSON document of 2 with no "Results" or "records" array (one has the keys "next")`,
+    );
+  });
+
+  test('a records field that is no array fails', async () => {
+    const path = await writeTemp('records.json', '{\n"records": 5\n}\n');
+
+    await expect(importForTest([path], { format: 'defender-json' })).rejects.toThrow(
+      `${path}: a JSON document with the keys "records" and no "Results" or "records" array`,
+    );
+  });
+
+  test('an empty Results array loads nothing', async () => {
+    const path = await writeTemp('empty.json', '{\n  "Results": []\n}\n');
+
+    const { summary } = await importForTest([path], { format: 'defender-json' });
+
+    expect(summary.files[0]).toMatchObject({ status: 'loaded', events: 0, skipped: 0 });
+  });
+
+  test('a Results array beside a records field that is no array loads', async () => {
+    const path = await writeTemp('both.json', `{\n"records": 5,\n"Results": [${RECORD}]\n}\n`);
+
+    const { summary } = await importForTest([path], { format: 'defender-json' });
+
+    expect(summary.files[0]).toMatchObject({ status: 'loaded', events: 1 });
+  });
+
+  test('inside a folder it is listed as ignored', async () => {
+    const path = await writeTemp('value.json', `{\n  "value": [\n    ${RECORD}\n  ]\n}\n`);
+    await writeFile(join(dirname(path), 'events.jsonl'), `${RECORD}\n`);
+
+    const { summary } = await importForTest([dirname(path)], { format: 'defender-json' });
+
+    expect(summary.files.map((file) => [basename(file.path), file.status])).toEqual([
+      ['events.jsonl', 'loaded'],
+      ['value.json', 'ignored'],
+    ]);
+    expect(summary.eventsRead).toBe(1);
   });
 });

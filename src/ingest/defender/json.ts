@@ -13,6 +13,8 @@
 import { sqlString } from '../../store/duckdb.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { readJsonDocument, requireJsonStart } from '../json-document.js';
+import { countOf } from '../../text/plural.js';
+import { quoteForMessage, wrongFormatError } from '../wrong-format.js';
 import { linesTableSql } from '../lines.js';
 import { loadStagedEvents } from '../staged.js';
 import type { FileSample } from '../sniff.js';
@@ -33,6 +35,9 @@ const STREAM_CATEGORY = 'AdvancedHunting-DeviceNetworkEvents';
 /** Description of the accepted shapes, for error messages. */
 const SHAPES =
   'DeviceNetworkEvents as JSON lines, a JSON array, or an object with a "Results" or "records" array';
+
+/** Maximum number of top-level keys quoted in the message about a document without records. */
+const MAX_KEYS_QUOTED = 5;
 
 /** The largest JSON value read_json_objects accepts (a 32-bit count of bytes). */
 const MAX_JSON_OBJECT_BYTES = 4_294_967_295;
@@ -76,23 +81,59 @@ function jsonShape(sample: FileSample): JsonShape {
   }
 }
 
+/** SQL that is true when the JSON value `json` has a `records` or `Results` array. */
+const WRAPPER_ARRAY_SQL = `coalesce(json_type(json->'records') = 'ARRAY' OR json_type(json->'Results') = 'ARRAY', false)`;
+
 /**
  * Creates RECORDS_TABLE (line_no, record) from an array or wrapped document. Throws a WrongFormatError when
- * the document is not valid JSON.
+ * the document is not valid JSON, or when a top-level value has no `records` or `Results` array, whose
+ * records would otherwise be lost without a word.
  */
 async function stageDocumentRecords(context: LoadContext, shape: Exclude<JsonShape, 'lines'>): Promise<void> {
   const { store, sample } = context;
   const compression = sample.compression === 'gzip' ? 'gzip' : 'uncompressed';
   const options = `maximum_object_size=${MAX_JSON_OBJECT_BYTES}, compression='${compression}'`;
+  const documents = `read_json_objects(${sqlString(sample.readPath)}, format='unstructured', ${options})`;
+  if (shape === 'wrapped') {
+    await readJsonDocument(sample, FORMAT_ID, SHAPES, () => requireWrapperArrays(context, documents));
+  }
   const records =
     shape === 'array'
       ? `SELECT json AS record FROM read_json_objects(${sqlString(sample.readPath)}, format='array', ${options})`
-      : `SELECT unnest(CAST(coalesce(json->'records', json->'Results') AS JSON[])) AS record
-           FROM read_json_objects(${sqlString(sample.readPath)}, format='unstructured', ${options})`;
+      : `SELECT unnest(CAST(CASE WHEN json_type(json->'records') = 'ARRAY' THEN json->'records' ELSE json->'Results' END
+                              AS JSON[])) AS record
+           FROM ${documents}`;
   await readJsonDocument(sample, FORMAT_ID, SHAPES, () =>
     store.run(`CREATE OR REPLACE TEMP TABLE ${RECORDS_TABLE} AS
       SELECT row_number() OVER () AS line_no, CAST(record AS VARCHAR) AS line FROM (${records})`),
   );
+}
+
+/**
+ * Throws a WrongFormatError unless every top-level JSON value in `documents` (a read_json_objects table
+ * expression) has a `records` or `Results` array. The message names the keys of a value without one, such
+ * as QRadar's "events".
+ */
+async function requireWrapperArrays(context: LoadContext, documents: string): Promise<void> {
+  const [counted] = await context.store.all<{ documents: number; unwrapped: number; keys: string[] | null }>(
+    `SELECT count(*) AS documents,
+            count(*) FILTER (WHERE NOT ${WRAPPER_ARRAY_SQL}) AS unwrapped,
+            first(json_keys(json)) FILTER (WHERE NOT ${WRAPPER_ARRAY_SQL}) AS keys
+       FROM ${documents}`,
+  );
+  const documentCount = Number(counted?.documents ?? 0);
+  const unwrapped = Number(counted?.unwrapped ?? 0);
+  if (documentCount > 0 && unwrapped === 0) return;
+  const keys = counted?.keys ?? [];
+  const quotedKeys = keys.slice(0, MAX_KEYS_QUOTED).map((key) => quoteForMessage(key));
+  if (keys.length > MAX_KEYS_QUOTED) quotedKeys.push('…');
+  const keyText = keys.length === 0 ? 'no keys' : `the keys ${quotedKeys.join(', ')}`;
+  const problem =
+    documentCount <= 1
+      ? `a JSON document with ${keyText} and no "Results" or "records" array`
+      : `${countOf(unwrapped, 'JSON document')} of ${documentCount.toLocaleString('en-US')} with no ` +
+        `"Results" or "records" array (one has ${keyText})`;
+  throw wrongFormatError(context.sample, FORMAT_ID, problem, SHAPES);
 }
 
 export const defenderJsonFormat: InputFormat = {

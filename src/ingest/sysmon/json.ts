@@ -190,7 +190,7 @@ export const sysmonJsonFormat: InputFormat = {
   description: 'Sysmon Event ID 3 in Windows event JSON lines (NXLog or winlogbeat)',
   recognisedBy: 'JSON lines of Windows events (EventID, Channel or winlog keys)',
   example:
-    '{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2020-09-20 21:08:39.557","SourceIp":"172.18.39.5","SourcePort":"59765","DestinationIp":"13.107.4.50","DestinationPort":"80","Protocol":"tcp","Image":"C:\\Windows\\System32\\svchost.exe","Hostname":"WORKSTATION5"}',
+    '{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2020-09-20 21:08:39.557","SourceIp":"172.18.39.5","SourcePort":"59765","DestinationIp":"13.107.4.50","DestinationPort":"80","Protocol":"tcp","Image":"C:\\\\Windows\\\\System32\\\\svchost.exe","Hostname":"WORKSTATION5"}',
   providesDirection: false,
 
   detect(sample: FileSample): boolean {

@@ -283,7 +283,7 @@ export const sysmonXmlFormat: InputFormat = {
     'Sysmon Event ID 3 in Windows event XML (wevtutil, Get-WinEvent ToXml), and Sysmon for Linux syslog lines',
   recognisedBy: 'an <Event> element in the Windows event namespace, or with <System> and <EventID>',
   example:
-    '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>3</EventID></System><EventData><Data Name="UtcTime">2024-04-19 10:00:00.000</Data><Data Name="SourceIp">10.0.0.5</Data>…</EventData></Event>',
+    '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>3</EventID></System><EventData><Data Name="UtcTime">2024-04-19 10:00:00.000</Data><Data Name="Image">C:\\Windows\\System32\\svchost.exe</Data><Data Name="Protocol">tcp</Data><Data Name="SourceIp">10.0.0.5</Data><Data Name="SourcePort">53396</Data><Data Name="DestinationIp">203.0.113.7</Data><Data Name="DestinationPort">443</Data></EventData></Event>',
   providesDirection: false,
 
   detect(sample: FileSample): boolean {

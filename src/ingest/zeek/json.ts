@@ -328,6 +328,10 @@ function unusedLogOrWrongFormat(sample: FileSample): LoadResult {
 export const zeekJsonFormat: InputFormat = {
   id: FORMAT_ID,
   description: 'Zeek logs as JSON lines, with id.orig_h or id_orig_h field names',
+  recognisedBy:
+    'a first non-blank line that is a JSON object with "id.orig_h" or "id_orig_h", or with "_path" or "@stream" naming its log, and a record in the first 64 KB with one of those id fields',
+  example:
+    '{"_path":"conn","ts":1713693597.163487,"uid":"ClTRDb3l7ge6oiiYsg","id.orig_h":"10.0.0.5","id.orig_p":53396,"id.resp_h":"203.0.113.7","id.resp_p":443,"proto":"tcp","service":"ssl","duration":0.10,"orig_bytes":517,"resp_bytes":4120,"conn_state":"SF"}',
   providesDirection: false,
 
   detect(sample: FileSample): boolean {

@@ -6,7 +6,7 @@
 import { sqlString } from '../../store/duckdb.js';
 import { DNS_QUERIES_TABLE, EVENTS_TABLE, FLOW_HTTP_TABLE, FLOW_TLS_TABLE } from '../../store/schema.js';
 import type { LoadContext, LoadResult } from '../format.js';
-import { loadStagedRecords, type RecordCheck } from '../staged.js';
+import { loadStagedRecords, type RecordCheck, type StagedCounts } from '../staged.js';
 import {
   connChecks,
   connEventSelectSql,
@@ -88,30 +88,44 @@ export interface StagedZeekFile {
   vectorSql: VectorSql;
   /** A condition that is true when the record is structurally broken (TSV field count), if any. */
   fieldCountCheck: string | null;
-  /** A first reject check that precedes all others, such as invalid JSON. */
+  /** A first reject check that precedes all others but `leadingChecks`, such as invalid JSON. */
   parseFailure?: { condition: string; reason: string };
+  /** Checks that precede all others, such as those for TSV lines under a later `#fields` header. */
+  leadingChecks?: readonly RecordCheck[];
 }
 
 export async function loadStagedZeekFile(context: LoadContext, staged: StagedZeekFile): Promise<LoadResult> {
+  return zeekLoadResult(staged.kind, await loadStagedZeekRecords(context, staged));
+}
+
+/** Loads the records of one log kind and returns the counts, which zeekLoadResult turns into a LoadResult. */
+export async function loadStagedZeekRecords(
+  context: LoadContext,
+  staged: StagedZeekFile,
+): Promise<StagedCounts> {
   const target = ZEEK_KIND_TARGETS[staged.kind];
-  const checks: RecordCheck[] = [];
+  const checks: RecordCheck[] = [...(staged.leadingChecks ?? [])];
   if (staged.parseFailure)
     checks.push({ when: staged.parseFailure.condition, reject: staged.parseFailure.reason });
   if (staged.fieldCountCheck) checks.push({ when: staged.fieldCountCheck, reject: 'wrong field count' });
   checks.push(...target.checks);
 
-  const counts = await loadStagedRecords(context, {
+  return loadStagedRecords(context, {
     stageSql: projectZeekFieldsSql(staged.stageSql, staged.field, zeekFieldsFor([staged.kind])),
     checks,
     target: target.table,
     selectSql: target.selectSql(sqlString(context.sample.path), staged.formatId, staged.vectorSql),
   });
-  if (staged.kind === 'conn') return { status: 'loaded', events: counts.events, skipped: counts.skipped };
+}
+
+/** Returns the outcome of a file whose records are of `kind`: events for conn, a message for the others. */
+export function zeekLoadResult(kind: ZeekLogKind, counts: StagedCounts): LoadResult {
+  if (kind === 'conn') return { status: 'loaded', events: counts.events, skipped: counts.skipped };
   return {
     status: 'loaded',
     events: 0,
     skipped: counts.skipped,
-    message: sideMessage(staged.kind, counts.events),
+    message: sideMessage(kind, counts.events),
   };
 }
 

@@ -437,3 +437,162 @@ describe('zeek-tsv timestamp range', () => {
     expect(summary.samples.map((sample) => sample.line)).toEqual([9, 10]);
   });
 });
+
+describe('zeek-tsv concatenated logs', () => {
+  const CONN_FIELDS = [
+    'ts',
+    'uid',
+    'id.orig_h',
+    'id.orig_p',
+    'id.resp_h',
+    'id.resp_p',
+    'proto',
+    'conn_state',
+  ];
+
+  /** Returns a conn.log part: a header with `fields` in the given order and one line per record. */
+  function connPart(fields: readonly string[], records: ReadonlyArray<Record<string, string>>): string[] {
+    return [
+      ...zeekHeader('conn'),
+      `#fields\t${fields.join('\t')}`,
+      `#types\t${fields.map(() => 'string').join('\t')}`,
+      ...records.map((record) => fields.map((field) => record[field] ?? '-').join('\t')),
+      '#close\t2024-04-19-11-00-00',
+    ];
+  }
+
+  function connRecord(uid: string, second: number, ts?: string): Record<string, string> {
+    return {
+      ts: ts ?? `${1713520800 + second}.5`,
+      uid,
+      'id.orig_h': '10.0.0.1',
+      'id.orig_p': String(50000 + second),
+      'id.resp_h': '203.0.113.7',
+      'id.resp_p': '443',
+      proto: 'tcp',
+      conn_state: 'SF',
+    };
+  }
+
+  async function writeLog(lines: readonly string[]): Promise<string> {
+    const path = join(await tempFolder(), 'all.log');
+    await writeFile(path, `${lines.join('\n')}\n`);
+    return path;
+  }
+
+  test('a later #fields order is read by name', async () => {
+    const reordered = [...CONN_FIELDS].reverse();
+    const first = connPart(CONN_FIELDS, [connRecord('CPartA1', 1), connRecord('CPartA2', 2)]);
+    const path = await writeLog([...first, ...connPart(reordered, [connRecord('CPartB1', 3)])]);
+
+    const { events, summary } = await importPaths([path], { strict: true });
+
+    expect(events.map((event) => [event.uid, event.sourceline])).toEqual([
+      ['CPartA1', 9],
+      ['CPartA2', 10],
+      ['CPartB1', first.length + 9],
+    ]);
+    expect(eventByUid(events, 'CPartB1')).toMatchObject({
+      starttime: (1713520800 + 3) * 1000 + 500,
+      sourceip: '10.0.0.1',
+      sourceport: 50003,
+      destinationip: '203.0.113.7',
+      destinationport: 443,
+      protocol: 'tcp',
+      connstate: 'SF',
+    });
+    expect(summary.linesSkipped).toBe(0);
+    expect(summary.files[0]?.message).toBe('2 #fields headers, each applied to the records below it');
+  });
+
+  test('the same #fields order needs no second read', async () => {
+    const path = await writeLog([
+      ...connPart(CONN_FIELDS, [connRecord('CSame1', 1)]),
+      ...connPart(CONN_FIELDS, [connRecord('CSame2', 2)]),
+    ]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CSame1', 'CSame2']);
+    expect(summary.files[0]?.message).toBeUndefined();
+  });
+
+  test('skipped lines of every part are counted once', async () => {
+    const reordered = [...CONN_FIELDS].reverse();
+    const first = connPart(CONN_FIELDS, [connRecord('CBadA', 1, 'never'), connRecord('CGoodA', 2)]);
+    const second = connPart(reordered, [connRecord('CGoodB', 3), connRecord('CBadB', 4, 'never')]);
+    const third = connPart(CONN_FIELDS, [connRecord('CGoodC', 5)]);
+    const path = await writeLog([...first, ...second, ...third]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CGoodA', 'CGoodB', 'CGoodC']);
+    expect(summary.linesSkipped).toBe(2);
+    expect(summary.samples.map((sample) => [sample.line, sample.reason])).toEqual([
+      [9, 'invalid or missing timestamp (ts)'],
+      [first.length + 10, 'invalid or missing timestamp (ts)'],
+    ]);
+    expect(summary.files[0]?.message).toBe('3 #fields headers, each applied to the records below it');
+  });
+
+  test('a log of another kind is skipped with where to split', async () => {
+    const conn = connPart(CONN_FIELDS, [connRecord('CConn1', 1)]);
+    const dns = [
+      ...zeekHeader('dns'),
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tqtype_name\trcode_name\tanswers',
+      '#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tvector[string]',
+      '1713520801.0\tCDns1\t10.0.0.1\t53000\t10.0.0.53\t53\tc2.example.net\tA\tNOERROR\t203.0.113.7',
+    ];
+    const path = await writeLog([...conn, ...dns]);
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(events.map((event) => event.uid)).toEqual(['CConn1']);
+    expect(summary.samples.map((sample) => [sample.line, sample.reason])).toEqual([
+      [
+        conn.length + 9,
+        `Zeek dns log after the conn log in one file (#fields at line ${conn.length + 7}); split the file at its #fields lines and load each part`,
+      ],
+    ]);
+  });
+
+  test('a log that is not used is passed over', async () => {
+    const conn = connPart(CONN_FIELDS, [connRecord('CConn1', 1)]);
+    const weird = [
+      ...zeekHeader('weird'),
+      '#fields\tts\tuid\tname',
+      '#types\ttime\tstring\tstring',
+      '1713520801.0\tCWeird1\tbad_TCP_checksum',
+    ];
+    const path = await writeLog([...conn, ...weird]);
+
+    const { events, summary } = await importPaths([path], { strict: true });
+
+    expect(events.map((event) => event.uid)).toEqual(['CConn1']);
+    expect(summary.files[0]?.message).toBe(
+      '2 #fields headers, each applied to the records below it; 1 record of Zeek logs that are not used ignored',
+    );
+  });
+
+  test('line numbers stay exact after a line that is not UTF-8', async () => {
+    const reordered = [...CONN_FIELDS].reverse();
+    const first = connPart(CONN_FIELDS, [connRecord('CUtfA', 1)]);
+    const second = connPart(reordered, [connRecord('CUtfB', 2)]);
+    const before = `${first.slice(0, 9).join('\n')}\n`;
+    const after = `\n${[...first.slice(9), ...second].join('\n')}\n`;
+    const path = join(await tempFolder(), 'all.log');
+    // Line 10 is the bytes FF FE, which are not UTF-8.
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe]), Buffer.from(after)]),
+    );
+
+    const { events, summary } = await importPaths([path]);
+
+    expect(events.map((event) => [event.uid, event.sourceline])).toEqual([
+      ['CUtfA', 9],
+      ['CUtfB', first.length + 1 + 9],
+    ]);
+    expect(summary.samples.map((sample) => [sample.line, sample.reason])).toEqual([[10, 'invalid UTF-8']]);
+  });
+});

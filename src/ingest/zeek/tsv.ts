@@ -3,12 +3,29 @@
  * then one record per line. Columns are found by name from `#fields`, so any field order and extra
  * columns (`_node_name`, Stratosphere's `label`) work.
  */
-import { createFlowSideTables } from '../../store/schema.js';
+import { createFlowSideTables, DNS_QUERIES_TABLE, EVENTS_TABLE, REJECTS_TABLE } from '../../store/schema.js';
+import { countOf } from '../../text/plural.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
-import { linesTableSql } from '../lines.js';
 import type { FileSample } from '../sniff.js';
 import { quotedFirstLine, wrongFormatError } from '../wrong-format.js';
-import { kindOfLogName, loadStagedZeekFile, type ZeekLogKind } from './staged.js';
+import {
+  kindOfLogName,
+  loadStagedZeekRecords,
+  type StagedZeekFile,
+  zeekLoadResult,
+  type ZeekLogKind,
+} from './staged.js';
+import {
+  firstReadStageSql,
+  groupLayouts,
+  LATER_HEADER_CHECK,
+  layoutsStageSql,
+  otherLogChecks,
+  readHeaderBlocks,
+  sqlLiteral,
+} from './tsv-layouts.js';
+
+const FORMAT_ID = 'zeek-tsv';
 
 export interface ZeekTsvHeader {
   separator: string;
@@ -64,17 +81,17 @@ export function zeekLogKind(path: string | null, fields: readonly string[]): Zee
   return null;
 }
 
-function sqlLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
 export const zeekTsvFormat: InputFormat = {
-  id: 'zeek-tsv',
+  id: FORMAT_ID,
   description:
     'Zeek ASCII logs (conn and open_conn, with ssl and http joined by uid, and dns to name connections), any #fields order',
   recognisedBy: 'a first line "#separator" and a "#fields" header line; the log type comes from "#path"',
-  example:
+  example: [
+    '#separator \\x09',
+    '#path\tconn',
+    '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state',
     '1713693597.163487\tClTRDb3l7ge6oiiYsg\t10.0.0.5\t53396\t203.0.113.7\t443\ttcp\tssl\t0.10\t517\t4120\tSF',
+  ].join('\n'),
   providesDirection: false,
 
   detect(sample: FileSample): boolean {
@@ -88,7 +105,7 @@ export const zeekTsvFormat: InputFormat = {
     if (header === null) {
       throw wrongFormatError(
         sample,
-        'zeek-tsv',
+        FORMAT_ID,
         `no #fields header line at the start (first line ${quotedFirstLine(sample)})`,
         'Zeek ASCII logs, which start with #separator and #fields header lines',
       );
@@ -104,35 +121,91 @@ export const zeekTsvFormat: InputFormat = {
     }
     await createFlowSideTables(context.store);
 
-    const unset = sqlLiteral(header.unset);
-    const empty = sqlLiteral(header.empty);
-    const field = (name: string): string => {
+    // The first header's #fields line as written, which later header blocks are compared with.
+    const firstFieldsLine = `#fields${header.separator}${header.fields.join(header.separator)}`;
+    const mark = context.report.markSkipped();
+    const counts = await loadStagedZeekRecords(context, {
+      ...firstHeaderReading(header),
+      kind,
+      formatId: FORMAT_ID,
+      stageSql: firstReadStageSql(sample, header.separator, firstFieldsLine),
+      leadingChecks: [LATER_HEADER_CHECK],
+    });
+    if (counts.ignored === 0) return zeekLoadResult(kind, counts);
+    // Records under a later #fields line with another field order were passed over, so the file is read
+    // again with the header above each record. The first read's rows and skipped lines are dropped first.
+    context.report.restoreSkipped(mark);
+    await forgetFirstRead(context, kind);
+    return loadParts(context, header, kind);
+  },
+};
+
+/** Returns the parts of a load that read records with one header: field access, field count, blank lines. */
+function firstHeaderReading(
+  header: ZeekTsvHeader,
+): Pick<StagedZeekFile, 'field' | 'vectorSql' | 'fieldCountCheck' | 'parseFailure'> {
+  const unset = sqlLiteral(header.unset);
+  const empty = sqlLiteral(header.empty);
+  const setSeparator = sqlLiteral(header.setSeparator);
+  return {
+    field: (name: string): string => {
       const index = header.fields.indexOf(name);
       if (index < 0) return 'NULL';
       return `nullif(nullif(f[${index + 1}], ${unset}), ${empty})`;
-    };
-    // Zeek writes no blank lines, so one inside the file is damage and is counted rather than dropped.
-    // The reader gives no row for the newline at the end of the file.
-    const stageSql = `SELECT line_no, line, string_split(line, ${sqlLiteral(header.separator)}) AS f
-                        FROM ${linesTableSql(sample)}
-                        WHERE line IS NULL OR NOT starts_with(line, '#')`;
-    const setSeparator = sqlLiteral(header.setSeparator);
-    return loadStagedZeekFile(context, {
-      kind,
-      formatId: 'zeek-tsv',
-      stageSql,
-      field,
-      vectorSql: (raw) => `string_split(${raw}, ${setSeparator})`,
-      fieldCountCheck: `len(f) <> ${header.fields.length}`,
-      // trim() runs only on lines with the wrong field count: on every line it made loading a 1M-line conn.log
-      // about three times slower.
-      parseFailure: {
-        condition: `line IS NULL OR (len(f) <> ${header.fields.length} AND trim(line) = '')`,
-        reason: 'blank line',
-      },
-    });
-  },
-};
+    },
+    vectorSql: (raw) => `string_split(${raw}, ${setSeparator})`,
+    fieldCountCheck: `len(f) <> ${header.fields.length}`,
+    // trim() runs only on lines with the wrong field count: on every line it made loading a 1M-line conn.log
+    // about three times slower.
+    parseFailure: {
+      condition: `line IS NULL OR (len(f) <> ${header.fields.length} AND trim(line) = '')`,
+      reason: 'blank line',
+    },
+  };
+}
+
+/**
+ * Deletes what the first read of a file stored in the table of `kind`, and its skipped lines.
+ * NOTE: ssl and http rows carry no file name and stay, so the second read adds a copy of each. The joins
+ * take one value per uid, so the copies do not change any event.
+ */
+async function forgetFirstRead(context: LoadContext, kind: ZeekLogKind): Promise<void> {
+  const { store, sample } = context;
+  if (kind === 'conn') await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE sourcefile = ?`, [sample.path]);
+  if (kind === 'dns') await store.run(`DELETE FROM ${DNS_QUERIES_TABLE} WHERE sourcefile = ?`, [sample.path]);
+  await store.run(`DELETE FROM ${REJECTS_TABLE} WHERE sourcefile = ?`, [sample.path]);
+}
+
+/** Reads a file of several Zeek logs one after another, each record with the header block above it. */
+async function loadParts(context: LoadContext, first: ZeekTsvHeader, kind: ZeekLogKind): Promise<LoadResult> {
+  const blocks = await readHeaderBlocks(context.store, context.sample);
+  const parts = blocks.flatMap((block) => {
+    const header = parseZeekTsvHeader(block.lines);
+    if (header === null) return [];
+    return [{ fieldsLine: block.fieldsLine, header, kind: zeekLogKind(header.path, header.fields) }];
+  });
+  // The first header block was parsed from the sample, so parts is not empty. The fallback keeps
+  // layoutsStageSql from ever getting an empty list.
+  if (parts.length === 0) parts.push({ fieldsLine: 0, header: first, kind });
+  const layouts = groupLayouts(parts);
+  const stage = layoutsStageSql(context.sample, layouts);
+  const counts = await loadStagedZeekRecords(context, {
+    kind,
+    formatId: FORMAT_ID,
+    stageSql: stage.stageSql,
+    field: stage.field,
+    vectorSql: stage.vectorSql,
+    fieldCountCheck: stage.fieldCountCheck,
+    parseFailure: { condition: stage.blankLineCondition, reason: 'blank line' },
+    leadingChecks: otherLogChecks(layouts, kind),
+  });
+  const result = zeekLoadResult(kind, counts);
+  const notes = [`${countOf(parts.length, '#fields header')}, each applied to the records below it`];
+  if (counts.ignored > 0)
+    notes.push(`${countOf(counts.ignored, 'record')} of Zeek logs that are not used ignored`);
+  if (result.message !== undefined) notes.unshift(result.message);
+  return { ...result, message: notes.join('; ') };
+}
 
 /**
  * Zeek's trace-summary reports (conn-summary.log) sit beside the logs in rotated folders. They hold
