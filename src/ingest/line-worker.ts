@@ -35,7 +35,7 @@ export type LineRangeMessage =
 const REJECTS_PER_MESSAGE = 10_000;
 
 async function parseRange(task: LineRangeTask, post: (message: LineRangeMessage) => void): Promise<void> {
-  const writer = new EventFileWriter();
+  const writer = new EventFileWriter(task.spec.sourcefile);
   const classifier = new LineClassifier(makeLineParser(task.spec), (event) => writer.add(event));
   const splitter = new LineSplitter();
   let lineNumber = 0;

@@ -124,7 +124,7 @@ export async function loadTextLines(context: LoadContext, spec: LineParserSpec):
   const { store, sample, report } = context;
   const rejects = new RejectBuffer(store);
   await rejects.open();
-  const sink = store.openEventSink();
+  const sink = store.openEventSink(spec.sourcefile);
   try {
     const parts = await parallelParts(context);
     const ignored =

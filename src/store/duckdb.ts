@@ -207,8 +207,8 @@ export class DuckDbStore implements Store {
   }
 
   /** Opens a sink that stages events in a tab-separated file and loads it with DuckDB's CSV reader. */
-  openEventSink(): EventSink {
-    return new DuckDbEventSink(this);
+  openEventSink(sourcefile?: string): EventSink {
+    return new DuckDbEventSink(this, sourcefile ?? null);
   }
 
   async appendEvents(events: readonly ConnectionEvent[]): Promise<void> {
@@ -271,7 +271,10 @@ class DuckDbEventSink implements EventSink {
   /** Staging files not yet loaded and deleted. */
   private readonly pending = new Set<StagedEventFile>();
 
-  constructor(private readonly store: DuckDbStore) {}
+  constructor(
+    private readonly store: DuckDbStore,
+    private readonly sourcefile: string | null,
+  ) {}
 
   get events(): number {
     return this.added;
@@ -280,7 +283,7 @@ class DuckDbEventSink implements EventSink {
   add(event: ConnectionEvent): void {
     if (this.failure !== null) throw this.failure;
     this.store.throwIfInterrupted();
-    this.writer ??= new EventFileWriter();
+    this.writer ??= new EventFileWriter(this.sourcefile);
     this.writer.add(event);
     this.added += 1;
     if (this.writer.events >= SEGMENT_EVENTS) this.closeSegment();
@@ -332,7 +335,10 @@ class DuckDbEventSink implements EventSink {
 }
 
 function loadStagedFileSql(file: StagedEventFile, lineOffset: number): string {
-  const columns = lineOffset === 0 ? '*' : `* REPLACE (sourceline + ${lineOffset} AS sourceline)`;
+  const replaced: string[] = [];
+  if (file.sourcefile !== null) replaced.push(`${sqlString(file.sourcefile)} AS sourcefile`);
+  if (lineOffset !== 0) replaced.push(`sourceline + ${lineOffset} AS sourceline`);
+  const columns = replaced.length === 0 ? '*' : `* REPLACE (${replaced.join(', ')})`;
   return `INSERT INTO ${EVENTS_TABLE} SELECT ${columns} FROM read_csv(${sqlString(file.path)}, ${eventFileOptions(file)})`;
 }
 

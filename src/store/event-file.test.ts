@@ -141,3 +141,30 @@ describe('DuckDbStore event sink', () => {
     );
   });
 });
+
+describe('staging file with one sourcefile', () => {
+  it('fills in the sourcefile the lines leave out', async () => {
+    const store = await DuckDbStore.open();
+    try {
+      const sink = store.openEventSink('file21.log');
+      sink.add(distinctEvent());
+      await sink.finish();
+      sink.discard();
+      const [loaded] = await store.all<ConnectionEvent>('SELECT * FROM events');
+      expect(loaded).toEqual(distinctEvent());
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses an event from another file', async () => {
+    const store = await DuckDbStore.open();
+    try {
+      const sink = store.openEventSink('other.log');
+      expect(() => sink.add(distinctEvent())).toThrow(/file21.log/);
+      sink.discard();
+    } finally {
+      await store.close();
+    }
+  });
+});

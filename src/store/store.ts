@@ -14,8 +14,11 @@ export interface Store {
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /** Runs one query and returns its rows as plain objects; 64-bit integers become numbers. */
   all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
-  /** Opens a sink for events parsed in TypeScript; they reach the events table when it is finished. */
-  openEventSink(): EventSink;
+  /**
+   * Opens a sink for events parsed in TypeScript; they reach the events table when it is finished. With
+   * `sourcefile`, every event comes from that one file.
+   */
+  openEventSink(sourcefile?: string): EventSink;
   /** Appends a batch of events parsed in TypeScript, through an event sink. */
   appendEvents(events: readonly ConnectionEvent[]): Promise<void>;
   close(): Promise<void>;

@@ -165,7 +165,7 @@ export const pcapFormat: InputFormat = {
     }
     const rejects = new RejectBuffer(store);
     await rejects.open();
-    const sink = store.openEventSink();
+    const sink = store.openEventSink(sample.path);
     try {
       const reader = new CaptureReader(sample, rejects, sample.binaryFormat === 'pcap');
       const parser: ChunkedParser =

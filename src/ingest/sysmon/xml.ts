@@ -308,7 +308,7 @@ export const sysmonXmlFormat: InputFormat = {
     }
     const rejects = new RejectBuffer(store, 'sysmon_xml_rejects');
     await rejects.open();
-    const sink = store.openEventSink();
+    const sink = store.openEventSink(sample.path);
     try {
       let ignored = 0;
       let otherSyslogLines = 0;
