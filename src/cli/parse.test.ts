@@ -11,13 +11,17 @@ describe('parseTime', () => {
     ['2024-04-21 12:00:00', Date.UTC(2024, 3, 21, 12)],
     ['2024-04-21T14:00:00+02:00', Date.UTC(2024, 3, 21, 12)],
     ['2024-04-21', Date.UTC(2024, 3, 21)],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
   ])('%s', (text, expected) => {
     expect(parseTime(text)).toBe(expected);
   });
 
-  test.each(['garbage', '-5', 'April 21', '2024-13-45T00:00:00Z'])('rejects %s', (text) => {
-    expect(() => parseTime(text)).toThrow(InvalidArgumentError);
-  });
+  test.each(['garbage', '-5', 'April 21', '2024-13-45T00:00:00Z', '2026-11-31T12:00:00Z', '2025-02-29'])(
+    'rejects %s',
+    (text) => {
+      expect(() => parseTime(text)).toThrow(InvalidArgumentError);
+    },
+  );
 });
 
 describe('parseWindow', () => {

@@ -40,7 +40,7 @@ export function parseWindow(text: string): number {
   try {
     ms = parseDuration(text);
   } catch (error) {
-    throw new InvalidArgumentError(`${(error as Error).message}, or "all"`);
+    throw new InvalidArgumentError(`${(error as Error).message}; --window also takes "all" for no limit`);
   }
   if (ms === 0) throw new InvalidArgumentError(`--window must be longer than zero, got "${text}"`);
   return ms;
@@ -59,12 +59,19 @@ export function parseTime(text: string): number {
   if (isDate) value = Date.parse(isoLike);
   else if (isDateTime && hasZone) value = Date.parse(isoLike);
   else if (isDateTime) value = Date.parse(`${isoLike}Z`);
-  if (Number.isNaN(value)) {
+  if (Number.isNaN(value) || !isCalendarDate(isoLike)) {
     throw new InvalidArgumentError(
       `--now takes epoch milliseconds or an ISO 8601 time such as 2024-04-21T12:00:00Z, got "${text}"`,
     );
   }
   return value;
+}
+
+/** Checks the YYYY-MM-DD at the start of `text` names a real day: Date.parse turns 2026-11-31 into 1 December. */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
