@@ -111,6 +111,16 @@ describe('beaconhunt CLI', () => {
     expect(outcome.stderr).toContain('invalid duration "soon"');
   });
 
+  test('a flag of the other detector exits 1', async () => {
+    const beacon = await beaconhunt('scan', SAMPLE_ZEEK, '--ports', '443');
+    const qradar = await beaconhunt('scan', SAMPLE_ZEEK, '--detector', 'qradar-t1071', '--min-score', '0.5');
+
+    expect(beacon.code).toBe(1);
+    expect(beacon.stderr).toContain('--ports applies to --detector qradar-t1071 only');
+    expect(qradar.code).toBe(1);
+    expect(qradar.stderr).toContain('--min-score applies to --detector beacon only');
+  });
+
   test('--json and --csv together exit 1', async () => {
     const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--json', '--csv');
 

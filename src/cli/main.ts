@@ -312,7 +312,36 @@ function machineFormat(flags: ScanFlags): MachineFormat | null {
   return null;
 }
 
+/** Flags that only one detector reads, by the detector. */
+const DETECTOR_FLAGS = {
+  beacon: {
+    minScore: '--min-score',
+    minConnections: '--min-connections',
+    includeMulticast: '--include-multicast',
+  },
+  'qradar-t1071': {
+    ports: '--ports',
+    minCount: '--min-count',
+    minInterval: '--min-interval',
+    maxInterval: '--max-interval',
+  },
+} as const;
+
+/** Refuses a flag of the other detector, which would otherwise be ignored without a word. */
+function rejectOtherDetectorFlags(flags: ScanFlags): void {
+  for (const [detector, names] of Object.entries(DETECTOR_FLAGS)) {
+    if (detector === flags.detector) continue;
+    for (const [key, flag] of Object.entries(names)) {
+      if (flags[key as keyof ScanFlags] === undefined) continue;
+      throw new UsageError(
+        `${flag} applies to --detector ${detector} only; add --detector ${detector} or drop ${flag}`,
+      );
+    }
+  }
+}
+
 function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
+  rejectOtherDetectorFlags(flags);
   if (flags.detector === 'beacon') {
     return {
       ...(flags.window !== undefined ? { windowMs: flags.window } : {}),
