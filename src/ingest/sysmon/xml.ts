@@ -321,6 +321,12 @@ export const sysmonXmlFormat: InputFormat = {
           otherSyslogLines += 1;
           continue;
         }
+        // The decoder puts U+FFFD in place of bytes that are not valid UTF-8; such an event is skipped, as
+        // such a line is in every other format.
+        if (scanned.xml.includes('\uFFFD')) {
+          await rejects.add(scanned.line, 'invalid UTF-8', scanned.xml);
+          continue;
+        }
         const parsed = parseEventElement(scanned.xml, sample.path, scanned.line);
         if ('ignored' in parsed) {
           ignored += 1;
