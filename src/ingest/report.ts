@@ -29,7 +29,7 @@ export interface FileOutcome {
 export interface IngestSummary {
   files: FileOutcome[];
   eventsRead: number;
-  /** Events dropped because another file held the same connection (same flow id, time and endpoints). */
+  /** Events dropped because the same connection (same flow id, time and endpoints) was recorded before. */
   duplicatesDropped: number;
   linesSkipped: number;
   skippedByReason: Record<string, number>;

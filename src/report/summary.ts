@@ -21,7 +21,7 @@ export function renderSummary(ingest: IngestSummary | null, events: number, elap
 
   if (ingest.duplicatesDropped > 0) {
     lines.push(
-      `  ${count(ingest.duplicatesDropped)} duplicate events dropped (the same connection in more than one file)`,
+      `  ${countOf(ingest.duplicatesDropped, 'duplicate event')} dropped (the same connection recorded more than once)`,
     );
   }
 
