@@ -240,3 +240,39 @@ describe('truncated bzip2 and Zstandard files', () => {
     );
   });
 });
+
+/** Encodes text as UTF-16 with its byte order mark, as PowerShell 5.1's Out-File writes it. */
+function utf16(text: string, endian: 'le' | 'be'): Buffer {
+  const little = Buffer.from(`\uFEFF${text}`, 'utf16le');
+  return endian === 'le' ? little : little.swap16();
+}
+
+describe('UTF-16 text', () => {
+  const squidLines = [1713520801, 1713520802, 1713520803]
+    .map(
+      (seconds) =>
+        `${seconds}.250    120 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT c2.example.net:443 - HIER_DIRECT/203.0.113.7 -`,
+    )
+    .join('\r\n');
+
+  test('byte order marks name the encoding', () => {
+    expect(containerKind(Buffer.from([0xff, 0xfe, 0x31, 0x00]))).toBe('utf-16le');
+    expect(containerKind(Buffer.from([0xfe, 0xff, 0x00, 0x31]))).toBe('utf-16be');
+    expect(containerKind(Buffer.from([0xff, 0xfe, 0x00, 0x00]))).toBeNull();
+  });
+
+  test.each(['le', 'be'] as const)('UTF-16 %s loads with its own name and lines', async (endian) => {
+    const folder = await tempFolder();
+    const path = join(folder, `access-${endian}.log`);
+    await writeFile(path, utf16(`${squidLines}\r\n`, endian));
+
+    const { summary, events } = await importPaths([path]);
+
+    expect(summary.linesSkipped).toBe(0);
+    expect(events.map((event) => [event.sourcefile, event.sourceline])).toEqual([
+      [path, 1],
+      [path, 2],
+      [path, 3],
+    ]);
+  });
+});

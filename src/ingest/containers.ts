@@ -16,12 +16,18 @@ import yauzl from 'yauzl';
 
 import { InputError, InterruptedError } from '../errors.js';
 import { decompressFile } from './decompress.js';
+import { transcodeUtf16File, utf16Encoding, type Utf16Encoding } from './utf16.js';
 import type { InputFile } from './files.js';
 
-export type ContainerKind = 'zip' | 'bzip2' | 'zstd';
+export type ContainerKind = 'zip' | 'bzip2' | 'zstd' | Utf16Encoding;
 
-/** Magic numbers: zip local file header "PK\x03\x04", bzip2 "BZh", Zstandard frame 0xFD2FB528 (little-endian). */
+/**
+ * Magic numbers: zip local file header "PK\x03\x04", bzip2 "BZh", Zstandard frame 0xFD2FB528
+ * (little-endian), and the UTF-16 byte order marks.
+ */
 export function containerKind(head: Uint8Array): ContainerKind | null {
+  const utf16 = utf16Encoding(head);
+  if (utf16 !== null) return utf16;
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
   if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
@@ -123,6 +129,10 @@ async function unpack(
     return depth < MAX_NESTING ? expandNested(entries, workspace, signal, depth) : entries;
   }
   const target = await workspace.newPath('unpacked');
+  if (kind === 'utf-16le' || kind === 'utf-16be') {
+    await transcodeUtf16File(source, target, kind, signal);
+    return [{ ...file, readPath: target }];
+  }
   const { bytes, damage } = await decompressFile(source, target, kind, signal);
   if (damage === null) return [{ ...file, readPath: target }];
   // With nothing before the damage there is nothing to load, so the file is reported as unreadable.
