@@ -1,6 +1,7 @@
 /**
- * UTF-16 text files, which Windows PowerShell 5.1 writes by default (Out-File and `>`). They are recognised by their byte order mark and turned into UTF-8
- * in the run's workspace before any reader sees them, with the same lines in the same order.
+ * UTF-16 text files, which Windows PowerShell 5.1 writes by default (Out-File and `>`). They are
+ * recognised by their byte order mark and turned into UTF-8 in the run's workspace before any reader sees
+ * them, with the same lines in the same order.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
