@@ -29,7 +29,7 @@ import type { FileSample } from './sniff.js';
 export { KEPT_EXCERPT_CHARS };
 
 /** Rejected records buffered before they are written to the store. */
-export const BATCH_SIZE = 10_000;
+const BATCH_SIZE = 10_000;
 
 /** Rejected records, staged in a temporary table and moved to the rejects table once the file is read. */
 export class RejectBuffer {
@@ -46,9 +46,18 @@ export class RejectBuffer {
     );
   }
 
-  async add(line: number, reason: string, excerpt: string): Promise<void> {
+  /** Buffers a rejected record; a caller that cannot wait calls `flush` once `full` is true. */
+  push(line: number, reason: string, excerpt: string): void {
     this.pending.push({ line, reason, excerpt: excerpt.slice(0, KEPT_EXCERPT_CHARS) });
-    if (this.pending.length >= BATCH_SIZE) await this.flush();
+  }
+
+  get full(): boolean {
+    return this.pending.length >= BATCH_SIZE;
+  }
+
+  async add(line: number, reason: string, excerpt: string): Promise<void> {
+    this.push(line, reason, excerpt);
+    if (this.full) await this.flush();
   }
 
   async flush(): Promise<void> {
@@ -177,7 +186,7 @@ async function parseHere(
  */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
 
-/** The most worker threads started. Each gets at least half of the smallest file parsed in parallel. */
+/** Maximum number of worker threads. Each gets at least half of the smallest file parsed in parallel. */
 const MAX_WORKERS = 4;
 
 /** The worker script, beside this module in the build. Tests that run the TypeScript sources have none. */
@@ -223,8 +232,8 @@ async function lineStartAfter(handle: FileHandle, offset: number): Promise<numbe
 }
 
 /**
- * Parses the parts in worker threads and hands their staging files to the sink, with each part's line
- * numbers shifted by the lines of the parts before it; returns the number of ignored lines.
+ * Parses the parts in worker threads and hands their staging files to the sink. Each part's line numbers
+ * are shifted by the lines of the parts before it. Returns the number of ignored lines.
  */
 async function parseInWorkers(
   spec: LineParserSpec,

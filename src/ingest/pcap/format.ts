@@ -13,6 +13,7 @@ import type { ConnectionEvent } from '../../model/event.js';
 import type { InputFormat, LoadContext, LoadResult } from '../format.js';
 import { reportRejects } from '../lines.js';
 import type { FileSample } from '../sniff.js';
+import { RejectBuffer } from '../text-stream.js';
 import { wrongFormatError } from '../wrong-format.js';
 import { PcapParser } from './classic.js';
 import type { CapturedPacket, ChunkedParser, ContainerSink } from './container.js';
@@ -21,7 +22,7 @@ import { FlowTable } from './flows.js';
 import { SUPPORTED_LINK_TYPES } from './link.js';
 import { decodePacket } from './packet.js';
 import { PcapngParser } from './pcapng.js';
-import { hexExcerpt, RejectBuffer } from './rejects.js';
+import { hexExcerpt } from './rejects.js';
 
 /** Bytes read from the file per chunk. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -105,13 +106,13 @@ class CaptureReader implements ContainerSink {
     } else if (decoded.kind === 'other') {
       this.counts.notUsed.set(decoded.protocol, (this.counts.notUsed.get(decoded.protocol) ?? 0) + 1);
     } else {
-      this.rejects.add(packet.index, decoded.reason, hexExcerpt(packet.data));
+      this.rejects.push(packet.index, decoded.reason, hexExcerpt(packet.data));
     }
   }
 
   reject(index: number, reason: string, data: Buffer): void {
     this.counts.packets += 1;
-    this.rejects.add(index, reason, hexExcerpt(data));
+    this.rejects.push(index, reason, hexExcerpt(data));
   }
 
   finish(): void {
@@ -163,7 +164,7 @@ export const pcapFormat: InputFormat = {
         'classic pcap and pcapng captures, compressed with gzip or not',
       );
     }
-    const rejects = new RejectBuffer(store);
+    const rejects = new RejectBuffer(store, 'pcap_rejects');
     await rejects.open();
     const sink = store.openEventSink(sample.path);
     try {
@@ -185,7 +186,7 @@ export const pcapFormat: InputFormat = {
           sample.path,
         );
       }
-      if (failure !== null) rejects.add(failure.index, failure.reason, failure.detail);
+      if (failure !== null) rejects.push(failure.index, failure.reason, failure.detail);
       reader.finish();
       for (const event of reader.events.splice(0)) sink.add(event);
       await sink.finish();
