@@ -121,7 +121,7 @@ function* connections(count) {
         }
         failed = random.next() < 0.05;
       } else {
-        // A lookup of the server's name: `host` is the query and `server` its answer.
+        // A lookup of the server's name: `host` is the query and `server` the address in the response.
         destination = RESOLVER;
         destinationPort = 53;
         kind = 'dns';

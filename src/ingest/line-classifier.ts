@@ -48,9 +48,9 @@ export class LineClassifier {
 
   /** Returns the rejected lines collected since the last call. */
   takeRejects(): RejectedLine[] {
-    const taken = this.rejects;
+    const collected = this.rejects;
     this.rejects = [];
-    return taken;
+    return collected;
   }
 
   private reject(line: number, reason: string, text: string): void {

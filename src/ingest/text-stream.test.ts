@@ -19,7 +19,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** A Squid native access.log line, which the squid line parser loads as one event. */
+/** Builds a Squid native access.log line, which the squid line parser loads as one event. */
 function squidLine(seconds: number): string {
   return `${seconds}.250    120 10.1.2.3 TCP_TUNNEL/200 5120 CONNECT c2.example.net:443 - HIER_DIRECT/203.0.113.7 -`;
 }

@@ -193,8 +193,8 @@ export class DuckDbStore implements Store {
   /**
    * Runs a query that reads only files, not tables, on a second connection, so that it can overlap a
    * statement that is running on the main one. Each statement of an import runs on one thread when it
-   * numbers lines, so the second core is otherwise idle. The second connection sees no temporary table
-   * and no uncommitted row of the main one.
+   * numbers lines, so the second core is otherwise idle. The second connection cannot read the main one's
+   * temporary tables or uncommitted rows.
    */
   async allBeside<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.besideConnection ??= await this.instance.connect();

@@ -134,7 +134,7 @@ export class EventFileWriter {
     this.descriptor = null;
   }
 
-  /** Closes the file and describes it; whoever receives the description deletes the file. */
+  /** Closes the file and returns its description; the receiver deletes the file when done with it. */
   staged(): StagedEventFile {
     this.close();
     return {
