@@ -105,8 +105,37 @@ describe('beacon detector', () => {
     expect(byName?.destinationCount).toBe(4);
     expect(byName?.connections).toBe(80);
     expect(byName?.why).toContain('4 addresses for one name');
-    // Each address alone has 20 connections at a 4-minute period.
-    expect(findings.filter((finding) => finding.key === 'ip-port')).toHaveLength(4);
+    // Each address alone has 20 connections at a 4-minute period: the same beacon, attached to the name.
+    expect(findings).toHaveLength(1);
+    expect(byName?.otherKeys.map((other) => other.label).sort()).toEqual([
+      '198.51.100.0:443/tcp',
+      '198.51.100.1:443/tcp',
+      '198.51.100.2:443/tcp',
+      '198.51.100.3:443/tcp',
+    ]);
+    expect(byName?.otherKeys[0]?.periodSeconds).toBe(240);
+  });
+
+  test('a daily beacon needs only five times, a fast series needs ten', async () => {
+    const findings = await run([
+      ...series({
+        sourceip: '10.0.0.8',
+        destinationip: '192.0.2.24',
+        destinationport: 443,
+        count: 7,
+        gapMs: 86_400_000,
+      }),
+      ...series({
+        sourceip: '10.0.0.8',
+        destinationip: '192.0.2.25',
+        destinationport: 443,
+        count: 9,
+        gapMs: 600_000,
+      }),
+    ]);
+
+    expect(findings.map((finding) => finding.destinationip)).toEqual(['192.0.2.24']);
+    expect(findings[0]!.measures.periodSeconds).toBe(86_400);
   });
 
   test('internal pairs are scored and marked', async () => {
@@ -295,15 +324,17 @@ describe('beacon detector', () => {
     );
     const record = beaconDetector.flatten(findings[0]!);
 
-    expect(Object.keys(record).slice(0, 8)).toEqual([
+    expect(Object.keys(record).slice(0, 10)).toEqual([
       'rank',
       'score',
+      'category',
       'key',
+      'label',
       'sourceip',
       'destinationip',
       'destinationport',
       'servername',
-      'destinations',
+      'domain',
     ]);
     expect(record.periodSeconds).toBe(60);
   });

@@ -4,6 +4,7 @@
  */
 import type { Detector, DetectorContext, FlatValue, TableColumn } from '../detector.js';
 import { fetchCandidates, type BeaconKeyKind, type CandidateSeries } from './candidates.js';
+import { groupByBeacon } from './merge.js';
 import { scoreSeries, type ScoreParts, type SeriesMeasures } from './score.js';
 
 export interface BeaconOptions {
@@ -11,6 +12,8 @@ export interface BeaconOptions {
   windowMs: number;
   /** Distinct connection times a series needs before it is scored. */
   minConnections: number;
+  /** Distinct times enough for a series whose mean gap is an hour or more (at most minConnections). */
+  minLongPeriodConnections: number;
   /** Findings below this score are left out. */
   minScore: number;
   skipMulticast: boolean;
@@ -21,6 +24,7 @@ export interface BeaconOptions {
 export const DEFAULT_BEACON_OPTIONS: BeaconOptions = {
   windowMs: Number.POSITIVE_INFINITY,
   minConnections: 10,
+  minLongPeriodConnections: 5,
   minScore: 0,
   skipMulticast: true,
   discountPeriodicProtocols: true,
@@ -42,17 +46,44 @@ const PERIODIC_BY_DESIGN: ReadonlyMap<number, string> = new Map([
 ]);
 const PERIODIC_BY_DESIGN_WEIGHT = 0.5;
 
+/** The same beacon seen under another key, attached to the finding of its strongest key. */
+export interface AttachedKey {
+  key: BeaconKeyKind;
+  label: string;
+  score: number;
+  connections: number;
+  periodSeconds: number;
+}
+
+export type BeaconCategory = 'beacon' | 'blocked-attempts';
+
 export interface BeaconFinding {
   rank: number;
   score: number;
+  /**
+   * 'blocked-attempts' for a series of failed attempts only (refused, unanswered, reset in the
+   * handshake): a blocked or dead C2 channel, reported apart from working channels.
+   */
+  category: BeaconCategory;
   key: BeaconKeyKind;
+  /** The key in words, such as "203.0.113.7:443/tcp" or "cdn.example.net". */
+  label: string;
   sourceip: string;
   destinationip: string | null;
   destinationport: number | null;
   servername: string | null;
-  /** Destination addresses seen under a server-name key (first five). */
+  /** Registered domain of a dns-domain key. */
+  domain: string | null;
+  /** Process image of a process key. */
+  processimage: string | null;
+  /** Destination addresses of the series (first five); the DNS servers asked, for a dns-domain key. */
   destinations: string[];
   destinationCount: number;
+  /** Names of the beacon: its server name, or the query names of a dns-domain key (first five). */
+  names: string[];
+  nameCount: number;
+  /** The same beacon under other keys, strongest first. */
+  otherKeys: AttachedKey[];
   protocol: string | null;
   internal: boolean;
   connections: number;
@@ -76,13 +107,20 @@ export interface BeaconFinding {
 const BEACON_CSV_COLUMNS = [
   'rank',
   'score',
+  'category',
   'key',
+  'label',
   'sourceip',
   'destinationip',
   'destinationport',
   'servername',
+  'domain',
+  'processimage',
   'destinations',
   'destinationCount',
+  'names',
+  'nameCount',
+  'otherKeys',
   'protocol',
   'internal',
   'connections',
@@ -133,13 +171,15 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
       windowStart,
       windowEnd: context.now,
       minConnections: options.minConnections,
+      minLongPeriodConnections: options.minLongPeriodConnections,
       skipMulticast: options.skipMulticast,
     });
-    const findings: BeaconFinding[] = [];
+    const scored: BeaconFinding[] = [];
     for (const candidate of candidates) {
       const finding = scoreCandidate(candidate, context.now, options);
-      if (finding !== null && finding.score >= options.minScore) findings.push(finding);
+      if (finding !== null) scored.push(finding);
     }
+    const findings = mergeKeys(scored).filter((finding) => finding.score >= options.minScore);
     findings.sort(compareFindings);
     findings.forEach((finding, index) => (finding.rank = index + 1));
     return findings;
@@ -179,13 +219,20 @@ function flattenBeaconFinding(finding: BeaconFinding): Record<string, FlatValue>
   return {
     rank: finding.rank,
     score: round(finding.score, 3),
+    category: finding.category,
     key: finding.key,
+    label: finding.label,
     sourceip: finding.sourceip,
     destinationip: finding.destinationip,
     destinationport: finding.destinationport,
     servername: finding.servername,
+    domain: finding.domain,
+    processimage: finding.processimage,
     destinations: finding.destinations.join(' '),
     destinationCount: finding.destinationCount,
+    names: finding.names.join(' '),
+    nameCount: finding.nameCount,
+    otherKeys: finding.otherKeys.map((other) => `${other.key} ${other.label}`).join(' | '),
     protocol: finding.protocol,
     internal: finding.internal,
     connections: finding.connections,
@@ -245,13 +292,20 @@ function scoreCandidate(
   return {
     rank: 0,
     score: scored.score,
+    category: candidate.blocked ? 'blocked-attempts' : 'beacon',
     key: candidate.key,
+    label: keyLabel(candidate),
     sourceip: candidate.sourceip,
     destinationip: candidate.destinationip,
     destinationport: candidate.destinationport,
     servername: candidate.servername,
-    destinations: candidate.destinations ?? [],
+    domain: candidate.domain,
+    processimage: candidate.processimage,
+    destinations: candidate.destinations,
     destinationCount: candidate.destinationCount,
+    names: candidate.servername !== null ? [candidate.servername] : candidate.names,
+    nameCount: candidate.servername !== null ? 1 : candidate.nameCount,
+    otherKeys: [],
     protocol: candidate.protocol,
     internal: candidate.internal === true,
     connections: candidate.connections,
@@ -303,6 +357,63 @@ function explain(
   return why;
 }
 
+/**
+ * Reports each beacon once: the series of one beacon under several keys are grouped, and the strongest
+ * carries the others as attached keys. Its destination list gains the addresses of the others.
+ */
+function mergeKeys(findings: readonly BeaconFinding[]): BeaconFinding[] {
+  const items = findings.map((finding) => ({
+    ...finding,
+    periodSeconds: finding.measures.periodSeconds,
+    blocked: finding.category === 'blocked-attempts',
+    finding,
+  }));
+  return groupByBeacon(items).map(({ primary, others }) => {
+    const finding = primary.finding;
+    if (others.length === 0) return finding;
+    finding.otherKeys = others.map((other) => ({
+      key: other.key,
+      label: other.label,
+      score: other.score,
+      connections: other.connections,
+      periodSeconds: other.periodSeconds,
+    }));
+    const addresses = new Set(finding.destinations);
+    for (const other of others) {
+      if (other.key !== 'dns-domain') for (const address of other.destinations) addresses.add(address);
+    }
+    finding.destinations = [...addresses].slice(0, MAX_LISTED_DESTINATIONS);
+    finding.destinationCount = Math.max(finding.destinationCount, addresses.size);
+    const names = new Set(finding.names);
+    for (const other of others) for (const name of other.names) names.add(name);
+    finding.names = [...names].slice(0, MAX_LISTED_DESTINATIONS);
+    finding.why.push(`also seen as ${others.map((other) => `${other.key} ${other.label}`).join(', ')}`);
+    return finding;
+  });
+}
+
+/** Destination addresses listed in a finding. */
+const MAX_LISTED_DESTINATIONS = 5;
+
+/** Names a series' key in words. */
+function keyLabel(candidate: CandidateSeries): string {
+  const address = (ip: string | null, port: number | null): string => {
+    const host = ip !== null && ip.includes(':') ? `[${ip}]` : (ip ?? '');
+    return port === null ? host : `${host}:${port}`;
+  };
+  const transport = candidate.protocol !== null ? `/${candidate.protocol}` : '';
+  switch (candidate.key) {
+    case 'ip-port':
+      return `${address(candidate.destinationip, candidate.destinationport)}${transport}`;
+    case 'server-name':
+      return candidate.servername ?? '';
+    case 'dns-domain':
+      return `${candidate.domain ?? ''} (${candidate.nameCount} names)`;
+    case 'process':
+      return `${candidate.processimage ?? ''} → ${address(candidate.destinationip, candidate.destinationport)}`;
+  }
+}
+
 function compareFindings(a: BeaconFinding, b: BeaconFinding): number {
   return (
     b.score - a.score ||
@@ -314,7 +425,7 @@ function compareFindings(a: BeaconFinding, b: BeaconFinding): number {
 }
 
 function destinationLabel(finding: BeaconFinding): string {
-  return finding.servername ?? finding.destinationip ?? '';
+  return finding.servername ?? finding.domain ?? finding.destinationip ?? '';
 }
 
 /** Formats seconds with a unit that keeps two or three significant figures: 850 ms, 4.2 s, 270 s, 2.5 h. */
