@@ -50,6 +50,10 @@ const PERIODIC_BY_DESIGN_WEIGHT = 0.5;
 export interface AttachedKey {
   key: BeaconKeyKind;
   label: string;
+  destinationip: string | null;
+  destinationport: number | null;
+  servername: string | null;
+  domain: string | null;
   score: number;
   connections: number;
   periodSeconds: number;
@@ -374,6 +378,10 @@ function mergeKeys(findings: readonly BeaconFinding[]): BeaconFinding[] {
     finding.otherKeys = others.map((other) => ({
       key: other.key,
       label: other.label,
+      destinationip: other.destinationip,
+      destinationport: other.destinationport,
+      servername: other.servername,
+      domain: other.domain,
       score: other.score,
       connections: other.connections,
       periodSeconds: other.periodSeconds,
@@ -390,6 +398,22 @@ function mergeKeys(findings: readonly BeaconFinding[]): BeaconFinding[] {
     finding.why.push(`also seen as ${others.map((other) => `${other.key} ${other.label}`).join(', ')}`);
     return finding;
   });
+}
+
+/**
+ * Tells whether a finding covers connections from `sourceip` to the address and port, under its own key
+ * or an attached one.
+ */
+export function coversPair(
+  finding: BeaconFinding,
+  sourceip: string,
+  destinationip: string,
+  port: number,
+): boolean {
+  if (finding.sourceip !== sourceip) return false;
+  return [finding, ...finding.otherKeys].some(
+    (key) => key.destinationip === destinationip && key.destinationport === port,
+  );
 }
 
 /** Destination addresses listed in a finding. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 
 import { groundTruth, HAS_SHARED_DATA, sharedPath, type GroundTruthPair } from '../../../test/shared-data.js';
-import type { BeaconFinding } from '../../detect/beacon/index.js';
+import { coversPair, type BeaconFinding } from '../../detect/beacon/index.js';
 import type { ConnectionEvent } from '../../model/event.js';
 import { scan } from '../../scan.js';
 import { DuckDbStore } from '../../store/duckdb.js';
@@ -149,12 +149,8 @@ describe.skipIf(!HAS_SHARED_DATA)('pcap reader on real captures', () => {
   test('scan ranks the capture 1 C2 pair in the top 3', async () => {
     const [pair] = groundTruth('slips-test-cc-1').positives;
     const result = await scan({ paths: [sharedPath(CAPTURE_1)], detector: 'beacon' });
-    const finding = (result.findings as BeaconFinding[]).find(
-      (entry) =>
-        entry.key === 'ip-port' &&
-        entry.sourceip === pair!.src &&
-        entry.destinationip === pair!.dst &&
-        entry.destinationport === pair!.dport,
+    const finding = (result.findings as BeaconFinding[]).find((entry) =>
+      coversPair(entry, pair!.src, pair!.dst, pair!.dport),
     );
 
     expect(finding).toBeDefined();
