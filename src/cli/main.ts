@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { loadConfig } from '../config.js';
 import {
@@ -14,6 +14,7 @@ import {
   type TimeFormat,
 } from '../ingest/generic/mapping.js';
 import type { Detector } from '../detect/detector.js';
+import { parseDuration } from '../detect/duration.js';
 import { DEFAULT_DETECTOR_OPTIONS, DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
 import {
   EXIT_INTERNAL,
@@ -67,6 +68,8 @@ interface ScanFlags {
   minCount?: number;
   minInterval?: number;
   maxInterval?: number;
+  minSubdomains?: number;
+  minDuration?: number;
   quiet?: boolean;
   progress: boolean;
 }
@@ -123,7 +126,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--window <duration>',
-      'window length ending at --now, such as 24h or 7d, or "all" (default: 24h for qradar-t1071, all for beacon)',
+      'window length ending at --now, such as 24h or 7d, or "all" (default: 24h for qradar-t1071, all for the others)',
       parseWindow,
     )
     .option(
@@ -181,6 +184,16 @@ export function buildProgram(): Command {
       '--max-interval <ms>',
       'qradar-t1071: highest mean gap in ms, inclusive (default 3600000)',
       parseInteger('--max-interval'),
+    )
+    .option(
+      '--min-subdomains <n>',
+      'dns-tunnel: distinct subdomains of one domain that flag it as tunnelling (default 100)',
+      parseInteger('--min-subdomains', 1),
+    )
+    .option(
+      '--min-duration <duration>',
+      'long-connection: total or single connection time that reports a pair, such as 30m or 2h (default 1h)',
+      parseMinDuration,
     )
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
@@ -325,7 +338,25 @@ const DETECTOR_FLAGS = {
     minInterval: '--min-interval',
     maxInterval: '--max-interval',
   },
+  'dns-tunnel': {
+    minSubdomains: '--min-subdomains',
+  },
+  'long-connection': {
+    minDuration: '--min-duration',
+  },
 } as const;
+
+/** Parses --min-duration with the same units as --window; zero would report every connection. */
+function parseMinDuration(text: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  if (ms === 0) throw new InvalidArgumentError(`--min-duration must be longer than zero, got "${text}"`);
+  return ms;
+}
 
 /** Refuses a flag of the other detector, which would otherwise be ignored without a word. */
 function rejectOtherDetectorFlags(flags: ScanFlags): void {
@@ -348,6 +379,18 @@ function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
       ...(flags.minScore !== undefined ? { minScore: flags.minScore } : {}),
       ...(flags.minConnections !== undefined ? { minConnections: flags.minConnections } : {}),
       ...(flags.includeMulticast ? { skipMulticast: false } : {}),
+    };
+  }
+  if (flags.detector === 'dns-tunnel') {
+    return {
+      ...(flags.window !== undefined ? { windowMs: flags.window } : {}),
+      ...(flags.minSubdomains !== undefined ? { minSubdomains: flags.minSubdomains } : {}),
+    };
+  }
+  if (flags.detector === 'long-connection') {
+    return {
+      ...(flags.window !== undefined ? { windowMs: flags.window } : {}),
+      ...(flags.minDuration !== undefined ? { minDurationMs: flags.minDuration } : {}),
     };
   }
   if (flags.window !== undefined && !Number.isFinite(flags.window)) {

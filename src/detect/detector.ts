@@ -32,8 +32,13 @@ export interface Detector<Options, F extends object> {
   readonly tableColumns: readonly TableColumn<F>[];
 }
 
-/** Returns the newest event's time, the default end of the analysis window, or null for an empty store. */
+/**
+ * Returns the time of the newest connection or DNS query, the default end of the analysis window, or
+ * null for an empty store. DNS queries count because a dns.log alone is a dataset for the DNS detectors.
+ */
 export async function newestEventTime(store: Store): Promise<number | null> {
-  const [row] = await store.all<{ newest: number | null }>('SELECT max(starttime) AS newest FROM events');
+  const [row] = await store.all<{ newest: number | null }>(
+    `SELECT greatest((SELECT max(starttime) FROM events), (SELECT max(starttime) FROM dns_queries)) AS newest`,
+  );
   return row?.newest ?? null;
 }
