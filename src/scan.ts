@@ -4,7 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 
+import type { BeaconhuntConfig, ConfigOrigin } from './config.js';
 import { InputError, InterruptedError, UsageError } from './errors.js';
+import { contextSettingsFromConfig, type IntelLists } from './detect/context/index.js';
+import type { BeaconFinding } from './detect/beacon/index.js';
 import { newestEventTime } from './detect/detector.js';
 import {
   DEFAULT_DETECTOR_OPTIONS,
@@ -19,6 +22,13 @@ import { importFiles, type ImportProgress } from './ingest/import.js';
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
 import { DuckDbStore } from './store/duckdb.js';
+import {
+  compileTuning,
+  loadEntityIndex,
+  splitSuppressed,
+  subjectOfBeaconFinding,
+  type Suppression,
+} from './tune/index.js';
 
 export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** Files and folders to read; may be empty when `db` names a saved dataset. */
@@ -46,15 +56,33 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** Called when the scan moves on to a stage that has no progress of its own, such as scoring. */
   onStage?: (stage: string) => void;
   /**
+   * The parsed config file: its allowlist, profiles and context settings apply to the beacon detector.
+   * `configOrigin` lets each allowlist rule name its line.
+   */
+  config?: BeaconhuntConfig;
+  configOrigin?: ConfigOrigin;
+  /** Hide beacon findings that the allowlist or a suppression profile matches; true by default. */
+  tuning?: boolean;
+  /** Threat-intelligence lists for the beacon detector's context. */
+  intel?: IntelLists;
+  /**
    * Stops the run when aborted, with InterruptedError: the running DuckDB statement is interrupted, an
    * unfinished import is undone and the database is closed.
    */
   signal?: AbortSignal;
 }
 
+export interface SuppressedFinding<F> {
+  finding: F;
+  suppression: Suppression;
+}
+
 export interface ScanResult<D extends DetectorId = DetectorId> {
   detector: D;
+  /** Findings shown, ranked from 1. */
   findings: FindingById[D][];
+  /** Findings hidden by tuning, each with the rule that hid it, ranked after the shown ones. */
+  suppressed: SuppressedFinding<FindingById[D]>[];
   /** Null when the scan read a saved dataset without importing anything. */
   ingest: IngestSummary | null;
   /** Events in the store when the detector ran. */
@@ -161,18 +189,70 @@ async function analyse<D extends DetectorId>(
     options.onStage?.(`running ${detectorId}`);
     const now = options.now ?? (await newestEventTime(store));
     const detector = DETECTORS[detectorId] as (typeof DETECTORS)[D];
-    const detectorOptions = { ...DEFAULT_DETECTOR_OPTIONS[detectorId], ...options.detectorOptions };
-    const findings =
+    const detectorOptions = {
+      ...DEFAULT_DETECTOR_OPTIONS[detectorId],
+      ...contextOptions(detectorId, options),
+      ...options.detectorOptions,
+    };
+    const found =
       now === null
         ? []
         : ((await (detector.run as (context: unknown, options: unknown) => Promise<unknown[]>)(
             { store, now },
             detectorOptions,
           )) as FindingById[D][]);
-    return { detector: detectorId, findings, ingest, events, now, elapsedMs: performance.now() - started };
+    const { findings, suppressed } =
+      detectorId === 'beacon' && (options.tuning ?? true)
+        ? ((await suppressBeacons(store, found as BeaconFinding[], options)) as unknown as {
+            findings: FindingById[D][];
+            suppressed: SuppressedFinding<FindingById[D]>[];
+          })
+        : { findings: found, suppressed: [] };
+    return {
+      detector: detectorId,
+      findings,
+      suppressed,
+      ingest,
+      events,
+      now,
+      elapsedMs: performance.now() - started,
+    };
   } finally {
     await store.run('ROLLBACK');
   }
+}
+
+/** Builds the beacon detector's context options from the scan's config and intel lists. */
+function contextOptions(detectorId: DetectorId, options: ScanOptions): object {
+  if (detectorId !== 'beacon') return {};
+  return {
+    contextSettings: contextSettingsFromConfig(options.config?.context),
+    ...(options.intel !== undefined ? { intel: options.intel } : {}),
+  };
+}
+
+/**
+ * Applies the config's allowlist and the suppression profiles to beacon findings. Hidden findings keep
+ * the rule that hid them; shown ones are ranked again from 1, and hidden ones after them.
+ */
+async function suppressBeacons(
+  store: DuckDbStore,
+  findings: BeaconFinding[],
+  options: ScanOptions,
+): Promise<{ findings: BeaconFinding[]; suppressed: SuppressedFinding<BeaconFinding>[] }> {
+  if (findings.length === 0) return { findings, suppressed: [] };
+  const tuning = compileTuning(options.config ?? {}, {
+    ...(options.configOrigin !== undefined ? { origin: options.configOrigin } : {}),
+    ...(options.localNetworks !== undefined ? { localNetworks: options.localNetworks } : {}),
+  });
+  const entities = await loadEntityIndex(store);
+  const split = splitSuppressed(findings, subjectOfBeaconFinding, tuning, entities);
+  split.kept.forEach((finding, index) => (finding.rank = index + 1));
+  split.suppressed.forEach(({ finding, suppression }, index) => {
+    finding.rank = split.kept.length + index + 1;
+    finding.suppression = suppression;
+  });
+  return { findings: split.kept, suppressed: split.suppressed };
 }
 
 export interface ImportResult {

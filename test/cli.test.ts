@@ -152,7 +152,7 @@ describe('beaconhunt CLI', () => {
     const [header, ...rows] = outcome.stdout.trim().split('\n');
 
     expect(header).toMatch(
-      /^rank,score,category,key,label,sourceip,destinationip,destinationport,servername/,
+      /^rank,score,timingScore,alert,category,key,label,sourceip,destinationip,destinationport,servername/,
     );
     expect(rows).toHaveLength(3);
   });
@@ -270,7 +270,7 @@ describe('beaconhunt CLI', () => {
     const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--csv', '--now', '2020-01-01');
 
     expect(outcome.code).toBe(0);
-    expect(outcome.stdout).toMatch(/^rank,score,category,key,label,sourceip,/);
+    expect(outcome.stdout).toMatch(/^rank,score,timingScore,alert,category,key,label,sourceip,/);
     expect(outcome.stdout.trim().split('\n')).toHaveLength(1);
   });
 

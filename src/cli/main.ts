@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { loadConfig } from '../config.js';
+import { loadConfig, loadConfigWithOrigin, type BeaconhuntConfig, type ConfigOrigin } from '../config.js';
+import { loadIntelLists, type IntelLists } from '../detect/context/index.js';
 import {
   parseMapping,
   parseTimeFormat,
@@ -27,8 +28,18 @@ import {
 import { renderMachine, type MachineFormat } from '../report/machine.js';
 import { renderSummary } from '../report/summary.js';
 import { renderTable } from '../report/table.js';
-import { importIntoDatabase, interruptedRunMessage, scan, type ScanOptions } from '../scan.js';
+import {
+  importIntoDatabase,
+  interruptedRunMessage,
+  scan,
+  type ScanOptions,
+  type ScanResult,
+} from '../scan.js';
+import { renderSuppressed, type SuppressedRow } from '../tune/index.js';
+import { evalCommand } from './eval.js';
 import { listFormats, renderFormats } from './formats.js';
+import { simulateCommand } from './simulate.js';
+import { tuneCommand } from './tune.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
 import { exitCodeFor, startInterruptibleRun, type InterruptibleRun } from './interrupt.js';
 import { createProgress, type Progress } from './progress.js';
@@ -70,6 +81,9 @@ interface ScanFlags {
   maxInterval?: number;
   minSubdomains?: number;
   minDuration?: number;
+  showSuppressed?: boolean;
+  tuning: boolean;
+  intel?: string[];
   quiet?: boolean;
   progress: boolean;
 }
@@ -134,7 +148,7 @@ export function buildProgram(): Command {
       'local network, repeatable; replaces the defaults (RFC 1918, loopback, …)',
       collect,
     )
-    .option('--config <file>', 'YAML configuration file (local_networks)')
+    .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
     .option('--strict', 'fail on the first skipped line or unusable file instead of counting it')
     .option(
       '--format <id>',
@@ -195,6 +209,16 @@ export function buildProgram(): Command {
       'long-connection: total or single connection time that reports a pair, such as 30m or 2h (default 1h)',
       parseMinDuration,
     )
+    .option(
+      '--show-suppressed',
+      'beacon: also list the findings that tuning hid, each with the rule that hid it and why',
+    )
+    .option('--no-tuning', 'beacon: apply no allowlist and no suppression profile (see docs/tuning.md)')
+    .option(
+      '--intel <file>',
+      'beacon: threat-intelligence list of IPs, CIDRs and domains, one per line (repeatable)',
+      collect,
+    )
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -206,7 +230,7 @@ export function buildProgram(): Command {
     .argument('<paths...>', 'log files or folders')
     .requiredOption('--db <file>', 'DuckDB file to create or add to')
     .option('--local-net <cidr>', 'local network, repeatable; replaces the defaults', collect)
-    .option('--config <file>', 'YAML configuration file (local_networks)')
+    .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
     .option('--strict', 'fail on the first skipped line or unusable file')
     .option(
       '--format <id>',
@@ -234,6 +258,12 @@ export function buildProgram(): Command {
       const listings = listFormats();
       process.stdout.write(flags.json ? `${JSON.stringify(listings, null, 2)}\n` : renderFormats(listings));
     });
+
+  // The other commands live in their own modules; copyInheritedSettings gives them the program's error
+  // prefix and help-after-error line.
+  for (const command of [tuneCommand(), simulateCommand(), evalCommand()]) {
+    program.addCommand(command.copyInheritedSettings(program));
+  }
 
   return program;
 }
@@ -270,8 +300,14 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   let result;
   try {
     const localNetworks = await resolveLocalNetworks(flags);
+    const { config, origin } = await loadScanConfig(flags);
+    const intel = await loadScanIntel(flags, config);
     const options: ScanOptions = {
       paths,
+      config,
+      tuning: flags.tuning,
+      ...(origin !== undefined ? { configOrigin: origin } : {}),
+      ...(intel !== undefined ? { intel } : {}),
       detector: flags.detector,
       detectorOptions: detectorOptions(flags),
       strict: flags.strict ?? false,
@@ -299,8 +335,12 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   const machine = machineFormat(flags);
   const findings = result.findings as object[];
   if (machine !== null) {
-    const limited = flags.top ? findings.slice(0, flags.top) : findings;
-    process.stdout.write(renderMachine(machine, limited, detector.flatten, detector.csvColumns));
+    // Hidden findings follow the shown ones, each with its suppressedBy rule, and --top limits only the shown.
+    const shown = flags.top ? findings.slice(0, flags.top) : findings;
+    const hidden = flags.showSuppressed ? result.suppressed.map((entry) => entry.finding as object) : [];
+    process.stdout.write(
+      renderMachine(machine, [...shown, ...hidden], detector.flatten, detector.csvColumns),
+    );
   } else {
     const rows = flags.top === 0 ? findings.length : (flags.top ?? DEFAULT_TABLE_ROWS);
     if (findings.length === 0) {
@@ -314,8 +354,60 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
         );
       }
     }
+    if (flags.showSuppressed)
+      process.stdout.write(`\n${renderSuppressed(suppressedRows(result.suppressed))}`);
   }
-  if (!flags.quiet) process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+  if (!flags.quiet) {
+    process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+    if (result.suppressed.length > 0 && !flags.showSuppressed) {
+      process.stderr.write(
+        `beaconhunt: tuning hid ${result.suppressed.length === 1 ? '1 finding' : `${result.suppressed.length} findings`}; --show-suppressed lists them with the rule that hid each\n`,
+      );
+    }
+  }
+}
+
+/** Describes each hidden beacon finding in words for --show-suppressed. */
+function suppressedRows(suppressed: ScanResult['suppressed']): SuppressedRow[] {
+  return suppressed.map(({ finding, suppression }) => {
+    const beacon = finding as { sourceip: string; label: string; score: number };
+    return {
+      finding: `${beacon.sourceip} → ${beacon.label} (score ${beacon.score.toFixed(2)})`,
+      suppression,
+    };
+  });
+}
+
+/** Reads --config with the line of each allowlist entry, or returns an empty config. */
+async function loadScanConfig(
+  flags: ScanFlags,
+): Promise<{ config: BeaconhuntConfig; origin?: ConfigOrigin }> {
+  if (flags.config === undefined) return { config: {} };
+  return loadConfigWithOrigin(flags.config);
+}
+
+/**
+ * Loads the threat-intelligence lists named by --intel and the config's context.intel_lists. A line that
+ * is neither an address, a network nor a domain is reported with its file and line, and fails the run
+ * under --strict.
+ */
+async function loadScanIntel(flags: ScanFlags, config: BeaconhuntConfig): Promise<IntelLists | undefined> {
+  const files = [...(config.context?.intel_lists ?? []), ...(flags.intel ?? [])];
+  if (files.length === 0) return undefined;
+  const lists = await loadIntelLists(files);
+  const [first] = lists.problems;
+  if (first !== undefined) {
+    const where = `${first.file}:${first.line}`;
+    if (flags.strict)
+      throw new InputError(`${where}: ${first.reason}; fix the line or drop --strict`, first.file);
+    if (!flags.quiet) {
+      const count = lists.problems.length;
+      process.stderr.write(
+        `beaconhunt: ${count === 1 ? '1 intel line' : `${count} intel lines`} skipped, first at ${where}: ${first.reason}\n`,
+      );
+    }
+  }
+  return lists;
 }
 
 function machineFormat(flags: ScanFlags): MachineFormat | null {
@@ -331,6 +423,8 @@ const DETECTOR_FLAGS = {
     minScore: '--min-score',
     minConnections: '--min-connections',
     includeMulticast: '--include-multicast',
+    showSuppressed: '--show-suppressed',
+    intel: '--intel',
   },
   'qradar-t1071': {
     ports: '--ports',

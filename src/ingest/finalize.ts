@@ -66,8 +66,37 @@ export async function joinFlowProtocolLogs(store: DuckDbStore): Promise<void> {
                    arg_min(user_agent, ts) FILTER (WHERE user_agent IS NOT NULL) AS user_agent
               FROM ${FLOW_HTTP_TABLE} GROUP BY uid) AS http
       WHERE ${EVENTS_TABLE}.uid = http.uid AND ${EVENTS_TABLE}.uri IS NULL`);
+    await addKeepAliveRequests(store);
   }
 }
+
+/**
+ * Adds an event for each HTTP request after the first on one connection, as the pcap reader does: a
+ * beacon that reuses a keep-alive connection is one conn.log row, and its beats are the requests. Each
+ * copies the connection's addresses, ports and provenance (so undoing a file removes it too), with the
+ * request's time, host, URI and user agent. The logsource gains ':http-request'. An import into a saved
+ * dataset runs this again over the whole table, so requests added before are skipped.
+ */
+async function addKeepAliveRequests(store: DuckDbStore): Promise<void> {
+  await store.run(`INSERT INTO ${EVENTS_TABLE}
+      (starttime, sourceip, sourceport, destinationip, destinationport, username, eventdirection, protocol,
+       service, servername, uri, useragent, processimage, logsource, eventcount, uid, sourcefile, sourceline)
+    SELECT request.ts, conn.sourceip, conn.sourceport, conn.destinationip, conn.destinationport,
+           conn.username, conn.eventdirection, conn.protocol, conn.service,
+           coalesce(regexp_replace(request.host, '^([^:]*|\\[.*\\]):[0-9]+$', '\\1'), conn.servername),
+           request.uri, request.user_agent, conn.processimage, conn.logsource || '${KEEP_ALIVE_SUFFIX}', 1,
+           conn.uid, conn.sourcefile, conn.sourceline
+      FROM (SELECT *, row_number() OVER (PARTITION BY uid ORDER BY ts) AS nth FROM ${FLOW_HTTP_TABLE}) AS request
+      JOIN ${EVENTS_TABLE} AS conn
+        ON conn.uid = request.uid AND NOT ends_with(conn.logsource, '${KEEP_ALIVE_SUFFIX}')
+     WHERE request.nth > 1
+       AND NOT EXISTS (SELECT 1 FROM ${EVENTS_TABLE} AS added
+                        WHERE added.uid = request.uid AND added.starttime = request.ts
+                          AND ends_with(added.logsource, '${KEEP_ALIVE_SUFFIX}'))`);
+}
+
+/** Suffix of the logsource of an event made from a later request on a keep-alive connection. */
+const KEEP_ALIVE_SUFFIX = ':http-request';
 
 /**
  * Merges Suricata's DNS responses into the rows of their queries. A query row with the same flow id and

@@ -32,3 +32,17 @@ export class Random {
     return items[Math.floor(this.next() * items.length)] as T;
   }
 }
+
+/**
+ * Derives the seed of one named stream from the run's seed, so that each series draws from a stream of
+ * its own: adding or removing a scenario leaves the other series unchanged. FNV-1a over the name, mixed
+ * with the run's seed by a multiplication with the 32-bit golden ratio constant.
+ */
+export function streamSeed(seed: number, name: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < name.length; index += 1) {
+    hash ^= name.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash ^ Math.imul(seed | 0, 0x9e3779b1)) | 0;
+}

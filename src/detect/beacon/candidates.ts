@@ -94,6 +94,17 @@ const MULTICAST_SQL = `coalesce(
    OR destinationip = '255.255.255.255'
    OR regexp_full_match(lower(destinationip), 'ff[0-9a-f]{2}:[0-9a-f:.]*')), false)`;
 
+/**
+ * ICMP error messages: destination unreachable (3), source quench (4), redirect (5), time exceeded (11)
+ * and parameter problem (12). They report on other packets rather than start anything, so their timing
+ * is that of the traffic they report on. Zeek writes the ICMP type as the originator port.
+ */
+const ICMP_ERROR_SQL = `coalesce(lower(protocol) = 'icmp' AND sourceport IN (3, 4, 5, 11, 12), false)`;
+
+/** A server name that is an IPv4 address or a bracketed or bare IPv6 address. */
+const ADDRESS_NAME_SQL = `(regexp_full_match(servername, '[0-9]{1,3}(\\.[0-9]{1,3}){3}')
+   OR starts_with(servername, '[') OR contains(servername, ':'))`;
+
 export async function fetchCandidates(store: Store, query: CandidateQuery): Promise<CandidateSeries[]> {
   const ipPairs = await store.all<CandidateSeries>(candidateSql('ip-port', query));
   const names = await store.all<CandidateSeries>(candidateSql('server-name', query));
@@ -143,7 +154,11 @@ function candidateSql(key: EventKeyKind, query: CandidateQuery): string {
     'destinationip IS NOT NULL',
   ];
   if (query.skipMulticast) where.push(`NOT ${MULTICAST_SQL}`);
-  if (key === 'server-name') where.push('servername IS NOT NULL', "servername <> ''");
+  where.push(`NOT ${ICMP_ERROR_SQL}`);
+  if (key === 'server-name') {
+    // A Host header or SNI that is an address names nothing the ip-port key does not already group.
+    where.push('servername IS NOT NULL', "servername <> ''", `NOT ${ADDRESS_NAME_SQL}`);
+  }
   if (key === 'process') where.push('processimage IS NOT NULL', "processimage <> ''");
 
   const keyColumns = [...KEY_COLUMNS[key], 'blocked'];

@@ -324,9 +324,11 @@ describe('beacon detector', () => {
     );
     const record = beaconDetector.flatten(findings[0]!);
 
-    expect(Object.keys(record).slice(0, 10)).toEqual([
+    expect(Object.keys(record).slice(0, 12)).toEqual([
       'rank',
       'score',
+      'timingScore',
+      'alert',
       'category',
       'key',
       'label',
@@ -337,6 +339,7 @@ describe('beacon detector', () => {
       'domain',
     ]);
     expect(record.periodSeconds).toBe(60);
+    expect(record.alert).toBe(true);
   });
 });
 

@@ -2,10 +2,20 @@
  * Detector `beacon`: ranks (source, destination, port) and (source, server name) series by how
  * regular their connection times are, with every part of the score in the finding.
  */
+import {
+  contextMultiplier,
+  DEFAULT_CONTEXT_SETTINGS,
+  loadContext,
+  type ContextKey,
+  type ContextSettings,
+  type FindingContext,
+  type IntelLists,
+} from '../context/index.js';
 import type { Detector, DetectorContext, FlatValue, TableColumn } from '../detector.js';
 import { fetchCandidates, type BeaconKeyKind, type CandidateSeries } from './candidates.js';
 import { groupByBeacon } from './merge.js';
-import { scoreSeries, type ScoreParts, type SeriesMeasures } from './score.js';
+import type { GapHistogramBin } from './patterns.js';
+import { scoreSeries, type ScoreParts, type SeriesMeasures, type SeriesScore } from './score.js';
 
 export interface BeaconOptions {
   /** Length of the analysis window ending at `now`, ms; Infinity analyses everything loaded. */
@@ -19,6 +29,11 @@ export interface BeaconOptions {
   skipMulticast: boolean;
   /** Discount services that poll on a fixed schedule by design (see PERIODIC_BY_DESIGN). */
   discountPeriodicProtocols: boolean;
+  /** Weigh each finding by its context: prevalence, first seen, threat intelligence, C2 defaults. */
+  context: boolean;
+  /** Threat-intelligence lists matched against destinations. */
+  intel?: IntelLists;
+  contextSettings?: ContextSettings;
 }
 
 export const DEFAULT_BEACON_OPTIONS: BeaconOptions = {
@@ -28,6 +43,7 @@ export const DEFAULT_BEACON_OPTIONS: BeaconOptions = {
   minScore: 0,
   skipMulticast: true,
   discountPeriodicProtocols: true,
+  context: true,
 };
 
 /**
@@ -61,9 +77,57 @@ export interface AttachedKey {
 
 export type BeaconCategory = 'beacon' | 'blocked-attempts';
 
+/**
+ * Score from which a finding is an alert rather than a lead to look at. Set on the simulated suite with
+ * seed 1 (docs/detection-quality.md): the benign series that tuning does not hide score at most 0.18 and
+ * the malicious ones at least 0.37, so 0.25 sits between them with room on both sides.
+ */
+export const ALERT_SCORE = 0.25;
+
+/** The jitter model fitted to the gaps (see jitter.ts). */
+export interface FindingJitter {
+  model: 'subtractive' | 'additive' | 'symmetric' | 'none';
+  sleepSeconds: number;
+  jitterFraction: number;
+  lowSeconds: number;
+  highSeconds: number;
+  reason: string;
+}
+
+/** The context of a finding and the factor it applied to the score (docs/context.md). */
+export interface FindingContextScore extends FindingContext {
+  /** The score factor: clamp(product of parts, 0.5, 1.5). */
+  factor: number;
+  parts: Record<string, number>;
+}
+
+/** The rule that hid a finding, set by tuning (src/tune) when the scan ran with it. */
+export interface FindingSuppression {
+  rule: string;
+  reason: string;
+  matched: string;
+}
+
+/** Counts behind the finding's charts and text histogram. */
+export interface FindingShape {
+  gapHistogram: GapHistogramBin[];
+  /** Connections per hour of day, UTC. */
+  hourCounts: number[];
+  /** Start of the sleep change, when the series has two regimes. */
+  sleepChange: { at: string; periodBeforeSeconds: number; periodAfterSeconds: number } | null;
+  /** The daily window of a working-hours beacon, such as 08:00–18:00 UTC. */
+  workingHours: { startHour: number; endHour: number; weekdaysOnly: boolean } | null;
+  recentStart: boolean;
+}
+
 export interface BeaconFinding {
   rank: number;
+  /** min(1, timingScore × context factor). */
   score: number;
+  /** The score from timing alone, before context. */
+  timingScore: number;
+  /** True when the score reaches ALERT_SCORE. */
+  alert: boolean;
   /**
    * 'blocked-attempts' for a series of failed attempts only (refused, unanswered, reset in the
    * handshake): a blocked or dead C2 channel, reported apart from working channels.
@@ -104,6 +168,12 @@ export interface BeaconFinding {
   support: number;
   measures: SeriesMeasures;
   parts: ScoreParts;
+  jitter: FindingJitter;
+  shape: FindingShape;
+  /** Null when context was turned off. */
+  context: FindingContextScore | null;
+  /** Null unless tuning hid the finding (listed with --show-suppressed). */
+  suppression: FindingSuppression | null;
   why: string[];
 }
 
@@ -111,6 +181,8 @@ export interface BeaconFinding {
 const BEACON_CSV_COLUMNS = [
   'rank',
   'score',
+  'timingScore',
+  'alert',
   'category',
   'key',
   'label',
@@ -134,6 +206,13 @@ const BEACON_CSV_COLUMNS = [
   'lastSeenEpochMs',
   'periodSeconds',
   'jitterSeconds',
+  'falseAlarmProbability',
+  'coherence',
+  'autocorrelation',
+  'periodMethod',
+  'jitterModel',
+  'sleepSeconds',
+  'jitterFraction',
   'gapMedianSeconds',
   'gapMadSeconds',
   'gapQ1Seconds',
@@ -141,25 +220,36 @@ const BEACON_CSV_COLUMNS = [
   'bowleySkew',
   'onBeatFraction',
   'missedBeatFraction',
+  'burstRuns',
+  'burstConnections',
   'sizeMedianBytes',
   'sizeMadBytes',
   'failedFraction',
   'spanSeconds',
   'periodicity',
   'support',
+  'part_significance',
   'part_regularity',
   'part_onBeat',
-  'part_skew',
+  'part_coherence',
   'part_size',
   'part_coverage',
-  'part_continuity',
   'part_evidence',
   'part_established',
   'part_protocol',
+  'part_names',
+  'contextFactor',
+  'prevalenceSources',
+  'prevalenceOfSources',
+  'destinationFirstSeen',
+  'intel',
+  'indicators',
   'uris',
   'userAgents',
   'processes',
   'usernames',
+  'suppressedBy',
+  'suppressionReason',
   'why',
 ] as const;
 
@@ -183,7 +273,15 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
       const finding = scoreCandidate(candidate, context.now, options);
       if (finding !== null) scored.push(finding);
     }
-    const findings = mergeKeys(scored).filter((finding) => finding.score >= options.minScore);
+    const merged = mergeKeys(scored);
+    if (options.context) {
+      await addContext(context, merged, {
+        windowStart,
+        settings: options.contextSettings ?? DEFAULT_CONTEXT_SETTINGS,
+        ...(options.intel !== undefined ? { intel: options.intel } : {}),
+      });
+    }
+    const findings = merged.filter((finding) => finding.score >= options.minScore);
     findings.sort(compareFindings);
     findings.forEach((finding, index) => (finding.rank = index + 1));
     return findings;
@@ -213,7 +311,12 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
 };
 
 function periodicByDesign(candidate: CandidateSeries): string | null {
-  if (candidate.protocol !== 'udp' || candidate.destinationport === null) return null;
+  if (candidate.key !== 'ip-port' && candidate.key !== 'process') return null;
+  if (candidate.destinationport === null) return null;
+  // Every lookup the host makes goes to its resolver, so that series mixes whatever polls by name. The
+  // dns-domain key scores the names themselves.
+  if (candidate.destinationport === 53 && candidate.internal) return 'DNS to a local resolver';
+  if (candidate.protocol !== 'udp') return null;
   return PERIODIC_BY_DESIGN.get(candidate.destinationport) ?? null;
 }
 
@@ -223,6 +326,8 @@ function flattenBeaconFinding(finding: BeaconFinding): Record<string, FlatValue>
   return {
     rank: finding.rank,
     score: round(finding.score, 3),
+    timingScore: round(finding.timingScore, 3),
+    alert: finding.alert,
     category: finding.category,
     key: finding.key,
     label: finding.label,
@@ -246,6 +351,13 @@ function flattenBeaconFinding(finding: BeaconFinding): Record<string, FlatValue>
     lastSeenEpochMs: finding.lastSeenEpochMs,
     periodSeconds: round(measures.periodSeconds, 3),
     jitterSeconds: round(measures.jitterSeconds, 3),
+    falseAlarmProbability: Number(measures.falseAlarmProbability.toPrecision(3)),
+    coherence: round(measures.coherence, 3),
+    autocorrelation: measures.autocorrelation === null ? null : round(measures.autocorrelation, 3),
+    periodMethod: measures.periodMethod,
+    jitterModel: measures.jitterModel,
+    sleepSeconds: round(measures.sleepSeconds, 3),
+    jitterFraction: round(measures.jitterFraction, 3),
     gapMedianSeconds: round(measures.gapMedianSeconds, 3),
     gapMadSeconds: round(measures.gapMadSeconds, 3),
     gapQ1Seconds: round(measures.gapQ1Seconds, 3),
@@ -253,25 +365,36 @@ function flattenBeaconFinding(finding: BeaconFinding): Record<string, FlatValue>
     bowleySkew: round(measures.bowleySkew, 3),
     onBeatFraction: round(measures.onBeatFraction, 3),
     missedBeatFraction: round(measures.missedBeatFraction, 3),
+    burstRuns: measures.burstRuns,
+    burstConnections: measures.burstConnections,
     sizeMedianBytes: measures.sizeMedianBytes,
     sizeMadBytes: measures.sizeMadBytes,
     failedFraction: round(measures.failedFraction, 3),
     spanSeconds: round(measures.spanSeconds, 3),
     periodicity: round(finding.periodicity, 3),
     support: round(finding.support, 3),
+    part_significance: part(parts.significance),
     part_regularity: part(parts.regularity),
     part_onBeat: part(parts.onBeat),
-    part_skew: part(parts.skew),
+    part_coherence: part(parts.coherence),
     part_size: part(parts.size),
     part_coverage: part(parts.coverage),
-    part_continuity: part(parts.continuity),
     part_evidence: part(parts.evidence),
     part_established: part(parts.established),
     part_protocol: part(parts.protocol),
+    part_names: part(parts.names),
+    contextFactor: finding.context?.factor ?? null,
+    prevalenceSources: finding.context?.prevalence.sources ?? null,
+    prevalenceOfSources: finding.context?.prevalence.ofSources ?? null,
+    destinationFirstSeen: finding.context?.firstSeen?.iso ?? null,
+    intel: finding.context?.intel.map((hit) => `${hit.list}: ${hit.entry}`).join(' | ') ?? null,
+    indicators: finding.context?.indicators.map((indicator) => indicator.id).join(' ') ?? null,
     uris: finding.uris.join(' '),
     userAgents: finding.userAgents.join(' | '),
     processes: finding.processes.join(' | '),
     usernames: finding.usernames.join(' | '),
+    suppressedBy: finding.suppression?.rule ?? null,
+    suppressionReason: finding.suppression?.reason ?? null,
     why: finding.why.join('; '),
   };
 }
@@ -289,6 +412,8 @@ function scoreCandidate(
     failed: candidate.failed,
     connections: candidate.connections,
     windowEnd: now,
+    ...(Number.isFinite(options.windowMs) ? { windowStart: now - options.windowMs } : {}),
+    ...(candidate.key === 'dns-domain' ? { nameNovelty: candidate.nameCount / candidate.connections } : {}),
   });
   if (scored === null) return null;
   const first = candidate.times[0] as number;
@@ -296,6 +421,8 @@ function scoreCandidate(
   return {
     rank: 0,
     score: scored.score,
+    timingScore: scored.score,
+    alert: scored.score >= ALERT_SCORE,
     category: candidate.blocked ? 'blocked-attempts' : 'beacon',
     key: candidate.key,
     label: keyLabel(candidate),
@@ -325,22 +452,109 @@ function scoreCandidate(
     support: scored.support,
     measures: scored.measures,
     parts: scored.parts,
-    why: explain(candidate, scored.measures, scored.parts, designed),
+    jitter: {
+      model: scored.jitter.model,
+      sleepSeconds: scored.jitter.sleepSeconds,
+      jitterFraction: scored.jitter.jitterFraction,
+      lowSeconds: scored.jitter.lowSeconds,
+      highSeconds: scored.jitter.highSeconds,
+      reason: scored.jitter.reason,
+    },
+    shape: findingShape(scored),
+    context: null,
+    suppression: null,
+    why: explain(candidate, scored, designed),
+  };
+}
+
+/**
+ * Loads the context of every finding in one batch and folds it into the score:
+ * score = min(1, timing score × factor). The context's reasons join the finding's `why`.
+ */
+async function addContext(
+  detector: DetectorContext,
+  findings: readonly BeaconFinding[],
+  options: { windowStart: number; settings: ContextSettings; intel?: IntelLists },
+): Promise<void> {
+  const contexts = await loadContext(detector.store, findings.map(contextKey), {
+    windowStart: options.windowStart,
+    windowEnd: detector.now,
+    settings: options.settings,
+    ...(options.intel !== undefined ? { intel: options.intel } : {}),
+  });
+  findings.forEach((finding, index) => {
+    const found = contexts[index];
+    if (found === undefined) return;
+    const { factor, parts } = contextMultiplier(found, options.settings);
+    finding.context = { ...found, factor, parts };
+    finding.score = Math.min(1, finding.timingScore * factor);
+    finding.alert = finding.score >= ALERT_SCORE;
+    finding.why.push(...found.phrases);
+  });
+}
+
+/**
+ * Returns the destination entity of a finding for its context. A name stands for itself: the addresses
+ * behind a server name are often a CDN's, shared with every other site on it.
+ */
+function contextKey(finding: BeaconFinding): ContextKey {
+  const sourceip = finding.sourceip;
+  switch (finding.key) {
+    case 'server-name':
+      return { sourceip, destinationips: [], names: finding.names, destinationport: null };
+    case 'dns-domain':
+      return {
+        sourceip,
+        destinationips: [],
+        names: finding.domain === null ? [] : [finding.domain],
+        destinationport: null,
+      };
+    case 'ip-port':
+    case 'process':
+      return {
+        sourceip,
+        destinationips: finding.destinationip === null ? [] : [finding.destinationip],
+        names: [],
+        destinationport: finding.destinationport,
+      };
+  }
+}
+
+function findingShape(scored: SeriesScore): FindingShape {
+  const { patterns } = scored;
+  const window = patterns.daily.workingHours ? patterns.daily.window : null;
+  return {
+    gapHistogram: patterns.gapHistogram,
+    hourCounts: patterns.daily.hourCounts,
+    sleepChange:
+      patterns.sleepChange === null
+        ? null
+        : {
+            at: patterns.sleepChange.change,
+            periodBeforeSeconds: patterns.sleepChange.periodBeforeSeconds,
+            periodAfterSeconds: patterns.sleepChange.periodAfterSeconds,
+          },
+    workingHours:
+      window === null
+        ? null
+        : { startHour: window.startHour, endHour: window.endHour, weekdaysOnly: patterns.daily.weekdaysOnly },
+    recentStart: patterns.start.recentStart,
   };
 }
 
 /** Short reasons, strongest evidence first, each with the number behind it. */
-function explain(
-  candidate: CandidateSeries,
-  measures: SeriesMeasures,
-  parts: ScoreParts,
-  periodicService: string | null,
-): string[] {
+function explain(candidate: CandidateSeries, scored: SeriesScore, periodicService: string | null): string[] {
+  const { measures, parts, jitter, patterns } = scored;
   const why = [
     `every ${formatSeconds(measures.periodSeconds)} ± ${formatSeconds(measures.jitterSeconds)}`,
+    `false-alarm probability ${formatProbability(measures.falseAlarmProbability)}`,
     `${percent(measures.onBeatFraction)} of gaps on the beat`,
   ];
-  if (measures.missedBeatFraction >= 0.05) why.push(`${percent(measures.missedBeatFraction)} missed beats`);
+  // A framework's jitter draws sleeps evenly from an interval; gaps peaked inside it are not that, and
+  // naming a framework for timing without a significant period would mislead.
+  const periodic = measures.falseAlarmProbability <= 1e-3;
+  if (periodic && jitter.model !== 'none' && jitter.flat && jitter.onBeatGaps >= 10) why.push(jitter.reason);
+  why.push(...patterns.phrases);
   if (
     parts.size !== null &&
     parts.size >= 0.8 &&
@@ -352,13 +566,22 @@ function explain(
   why.push(`over ${formatSeconds(measures.spanSeconds)}`);
   if (parts.coverage < 0.5) why.push(`active in ${percent(parts.coverage)} of the time since first seen`);
   if (measures.failedFraction === 1) why.push('every attempt failed (blocked or refused)');
-  else if (measures.failedFraction >= 0.5) why.push(`${percent(measures.failedFraction)} of attempts failed`);
   if (candidate.internal) why.push('internal pair');
   if (periodicService !== null) why.push(`${periodicService} polls on a timer by design (score halved)`);
+  if (candidate.key === 'dns-domain' && parts.names < 0.9) {
+    why.push(`${candidate.nameCount} names asked ${candidate.connections} times: repeated lookups`);
+  }
   if (candidate.key === 'server-name' && candidate.destinationCount > 1) {
     why.push(`${candidate.destinationCount} addresses for one name`);
   }
   return why;
+}
+
+/** Formats a probability for people: "< 1e-300", "3e-9", "0.0012", "0.5". */
+function formatProbability(probability: number): string {
+  if (probability < 1e-300) return '< 1e-300';
+  if (probability < 0.001) return probability.toExponential(0);
+  return String(Number(probability.toPrecision(2)));
 }
 
 /**
@@ -441,6 +664,7 @@ function keyLabel(candidate: CandidateSeries): string {
 function compareFindings(a: BeaconFinding, b: BeaconFinding): number {
   return (
     b.score - a.score ||
+    b.timingScore - a.timingScore ||
     b.connections - a.connections ||
     a.sourceip.localeCompare(b.sourceip) ||
     destinationLabel(a).localeCompare(destinationLabel(b)) ||

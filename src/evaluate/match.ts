@@ -1,0 +1,88 @@
+/**
+ * The rule that ties a finding to a labelled series: the same source, and any of the same destination
+ * address (with the same port when both sides have one), the same server name, or the same registered
+ * domain.
+ */
+import ipaddr from 'ipaddr.js';
+import { getDomain } from 'tldts';
+
+import type { EvalFinding } from './adapt.js';
+import type { EvalSeries } from './labels.js';
+
+/**
+ * Returns one spelling for an address, so that "2001:DB8::1", "2001:db8:0:0::1" and an IPv4-mapped
+ * "::ffff:192.0.2.1" compare equal to their canonical forms. Text that is no address is lower-cased.
+ */
+export function normaliseAddress(text: string): string {
+  const trimmed = text.trim();
+  // Zeek writes a scoped IPv6 address as fe80::1%eth0; the zone does not name another host.
+  const withoutZone = trimmed.replace(/%.*$/, '');
+  if (!ipaddr.isValid(withoutZone)) return trimmed.toLowerCase();
+  return ipaddr.process(withoutZone).toString();
+}
+
+/** Lower-cases a DNS name and drops a trailing root dot. */
+export function normaliseName(name: string): string {
+  return name.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * Returns the registered domain of a name, with the Public Suffix List's private section so that each
+ * cloudfront.net distribution is a domain of its own, or null for an address or a bare suffix.
+ */
+export function registeredDomain(name: string): string | null {
+  return getDomain(normaliseName(name), { allowPrivateDomains: true });
+}
+
+/** A labelled series with its addresses and names normalised once, for matching many findings. */
+export interface SeriesMatcher {
+  series: EvalSeries;
+  sourceip: string;
+  destinationips: ReadonlySet<string>;
+  servername: string | null;
+  domain: string | null;
+}
+
+export function seriesMatcher(series: EvalSeries): SeriesMatcher {
+  const addresses = [series.destinationip, ...(series.destinationips ?? [])].filter(
+    (ip): ip is string => ip !== null && ip !== '',
+  );
+  const servername = series.servername === null ? null : normaliseName(series.servername);
+  const domain =
+    series.domain !== null
+      ? normaliseName(series.domain)
+      : servername !== null
+        ? registeredDomain(servername)
+        : null;
+  return {
+    series,
+    sourceip: normaliseAddress(series.sourceip),
+    destinationips: new Set(addresses.map(normaliseAddress)),
+    servername,
+    domain,
+  };
+}
+
+/** Tells whether a finding belongs to a labelled series; see the file comment for the rule. */
+export function findingMatchesSeries(finding: EvalFinding, matcher: SeriesMatcher): boolean {
+  if (normaliseAddress(finding.sourceip) !== matcher.sourceip) return false;
+
+  const port = matcher.series.destinationport;
+  const endpoints =
+    finding.endpoints.length > 0
+      ? finding.endpoints
+      : finding.destinationips.map((ip) => ({ ip, port: finding.destinationport }));
+  for (const endpoint of endpoints) {
+    if (!matcher.destinationips.has(normaliseAddress(endpoint.ip))) continue;
+    if (port === null || endpoint.port === null || port === endpoint.port) return true;
+  }
+
+  for (const rawName of finding.names) {
+    const name = normaliseName(rawName);
+    if (matcher.servername !== null && name === matcher.servername) return true;
+    if (matcher.domain !== null && (name === matcher.domain || registeredDomain(name) === matcher.domain)) {
+      return true;
+    }
+  }
+  return false;
+}
