@@ -78,7 +78,9 @@ export function evalCommand(): Command {
 export async function runEval(paths: readonly string[], flags: EvalFlags): Promise<string> {
   const detector = flags.detector ?? 'beacon';
   if (detector !== 'beacon' && flags.threshold !== undefined) {
-    throw new UsageError('--threshold applies to --detector beacon only; qradar-t1071 has no score');
+    throw new UsageError(
+      `--threshold applies to --detector beacon only; ${detector} decides its alerts itself`,
+    );
   }
   if (detector === 'qradar-t1071' && flags.window !== undefined && !Number.isFinite(flags.window)) {
     throw new UsageError('qradar-t1071 needs a finite --window such as 24h; "all" applies to beacon only');

@@ -4,13 +4,7 @@ import * as beaconModule from '../detect/beacon/index.js';
 import type { BeaconFinding } from '../detect/beacon/index.js';
 import type { QradarT1071Finding } from '../detect/qradar-t1071.js';
 import { UsageError } from '../errors.js';
-import {
-  adaptBeaconFinding,
-  adaptFindings,
-  adaptQradarFinding,
-  DEFAULT_BEACON_THRESHOLD,
-  defaultBeaconThreshold,
-} from './adapt.js';
+import { adaptBeaconFinding, adaptFindings, adaptQradarFinding, defaultBeaconThreshold } from './adapt.js';
 
 /** Builds a beacon finding with only the fields the adapter reads. */
 function beaconFinding(overrides: Record<string, unknown> = {}): BeaconFinding {
@@ -179,12 +173,34 @@ describe('adaptQradarFinding', () => {
 
 describe('adaptFindings', () => {
   test('unknown detector rejected', () => {
-    expect(() => adaptFindings('dns-tunnel' as never, [], 0.5)).toThrow(UsageError);
+    expect(() => adaptFindings('no-such-detector' as never, [], 0.5)).toThrow(UsageError);
   });
 
   test('default threshold follows the detector', () => {
-    const exported = (beaconModule as Record<string, unknown>).ALERT_SCORE;
+    expect(defaultBeaconThreshold()).toBe(beaconModule.ALERT_SCORE);
+  });
 
-    expect(defaultBeaconThreshold()).toBe(typeof exported === 'number' ? exported : DEFAULT_BEACON_THRESHOLD);
+  test('a dns-tunnel finding matches by domain and is an alert only when flagged', () => {
+    const finding = { rank: 2, score: 0.7, flagged: false, sourceip: '10.0.0.9', domain: 'Example.org' };
+    const [adapted] = adaptFindings('dns-tunnel', [finding as never], 0.5);
+
+    expect(adapted).toMatchObject({ rank: 2, alert: false, names: ['example.org'], endpoints: [] });
+  });
+
+  test('a long-connection finding is an alert on its address and port', () => {
+    const finding = {
+      rank: 1,
+      sourceip: '10.0.0.9',
+      destinationip: '2001:db8::5',
+      destinationport: 443,
+      servernames: ['Chat.Example.com'],
+    };
+    const [adapted] = adaptFindings('long-connection', [finding as never], 0.5);
+
+    expect(adapted).toMatchObject({
+      alert: true,
+      endpoints: [{ ip: '2001:db8::5', port: 443 }],
+      names: ['chat.example.com'],
+    });
   });
 });

@@ -3,14 +3,20 @@
  * other part of evaluation reads only EvalFinding, so a change to a detector's finding touches one
  * function here.
  */
-import * as beaconModule from '../detect/beacon/index.js';
-import type { BeaconFinding } from '../detect/beacon/index.js';
+import { ALERT_SCORE, type BeaconFinding } from '../detect/beacon/index.js';
+import type { DnsTunnelFinding } from '../detect/dns-tunnel.js';
+import type { LongConnectionFinding } from '../detect/long-connection.js';
 import type { QradarT1071Finding } from '../detect/qradar-t1071.js';
 import type { DetectorId, FindingById } from '../detect/registry.js';
 import { UsageError } from '../errors.js';
 
 /** Detectors that have an adapter below. */
-export const EVALUATED_DETECTORS = ['beacon', 'qradar-t1071'] as const satisfies readonly DetectorId[];
+export const EVALUATED_DETECTORS = [
+  'beacon',
+  'qradar-t1071',
+  'dns-tunnel',
+  'long-connection',
+] as const satisfies readonly DetectorId[];
 
 /** A destination address with its port, or null when the key has no port. */
 export interface Endpoint {
@@ -37,16 +43,9 @@ export interface EvalFinding {
   keys: string[];
 }
 
-/** Beacon score at or above which a finding is an alert unless --threshold sets another. */
-export const DEFAULT_BEACON_THRESHOLD = 0.5;
-
-/**
- * Returns the default alert threshold for `beacon`: the detector's own ALERT_SCORE once it exports
- * one, else DEFAULT_BEACON_THRESHOLD.
- */
+/** Returns the default alert threshold for `beacon`: the detector's own ALERT_SCORE. */
 export function defaultBeaconThreshold(): number {
-  const exported = (beaconModule as Record<string, unknown>).ALERT_SCORE;
-  return typeof exported === 'number' && Number.isFinite(exported) ? exported : DEFAULT_BEACON_THRESHOLD;
+  return ALERT_SCORE;
 }
 
 /** The fields of an attached or listed key that evaluation reads; every one may be absent. */
@@ -129,6 +128,39 @@ export function adaptQradarFinding(finding: QradarT1071Finding, index: number): 
   };
 }
 
+/**
+ * Adapts a dns-tunnel finding: its key is the source and the registered domain, and it is an alert when
+ * the detector flagged it (benign look-alikes such as reverse lookups are listed but not flagged).
+ */
+export function adaptDnsTunnelFinding(finding: DnsTunnelFinding): EvalFinding {
+  return {
+    rank: finding.rank,
+    score: finding.score,
+    alert: finding.flagged,
+    sourceip: finding.sourceip,
+    destinationips: [],
+    destinationport: null,
+    endpoints: [],
+    names: [finding.domain.toLowerCase()],
+    keys: [`dns-domain ${finding.domain}`],
+  };
+}
+
+/** Adapts a long-connection finding: every finding passed its duration threshold, so each is an alert. */
+export function adaptLongConnectionFinding(finding: LongConnectionFinding): EvalFinding {
+  return {
+    rank: finding.rank,
+    score: null,
+    alert: true,
+    sourceip: finding.sourceip,
+    destinationips: [finding.destinationip],
+    destinationport: finding.destinationport,
+    endpoints: [{ ip: finding.destinationip, port: finding.destinationport }],
+    names: finding.servernames.map((name) => name.toLowerCase()),
+    keys: [`ip-port ${finding.destinationip}:${finding.destinationport}`],
+  };
+}
+
 /** Adapts the findings of any detector, in the detector's order. */
 export function adaptFindings<D extends DetectorId>(
   detector: D,
@@ -143,8 +175,12 @@ export function adaptFindings<D extends DetectorId>(
       adaptQradarFinding(finding, index),
     );
   }
+  if (detector === 'dns-tunnel') return (findings as readonly DnsTunnelFinding[]).map(adaptDnsTunnelFinding);
+  if (detector === 'long-connection') {
+    return (findings as readonly LongConnectionFinding[]).map(adaptLongConnectionFinding);
+  }
   throw new UsageError(
-    `eval has no adapter for detector ${String(detector)}; use ${EVALUATED_DETECTORS.join(' or ')}`,
+    `eval has no adapter for detector ${String(detector)}; use ${EVALUATED_DETECTORS.join(', ')}`,
   );
 }
 
