@@ -3,6 +3,7 @@
  * importIntoDatabase, and writes findings to stdout and the summary to stderr.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
@@ -43,6 +44,12 @@ import { tuneCommand } from './tune.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
 import { exitCodeFor, startInterruptibleRun, type InterruptibleRun } from './interrupt.js';
 import { createProgress, type Progress } from './progress.js';
+
+/**
+ * A --now below this (1973-03-03 in epoch ms) is more likely epoch seconds given by mistake; it is still
+ * accepted, since some captures (Stratosphere's) have times relative to their start.
+ */
+const EPOCH_SECONDS_LOOKALIKE = 1e11;
 
 /** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
@@ -359,6 +366,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   }
   if (!flags.quiet) {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+    if (flags.now !== undefined && flags.now < EPOCH_SECONDS_LOOKALIKE) {
+      process.stderr.write(
+        `beaconhunt: --now ${flags.now} is read as epoch milliseconds (${new Date(flags.now).toISOString()}); for epoch seconds multiply by 1000\n`,
+      );
+    }
     if (result.suppressed.length > 0 && !flags.showSuppressed) {
       process.stderr.write(
         `beaconhunt: tuning hid ${result.suppressed.length === 1 ? '1 finding' : `${result.suppressed.length} findings`}; --show-suppressed lists them with the rule that hid each\n`,
@@ -392,7 +404,10 @@ async function loadScanConfig(
  * under --strict.
  */
 async function loadScanIntel(flags: ScanFlags, config: BeaconhuntConfig): Promise<IntelLists | undefined> {
-  const files = [...(config.context?.intel_lists ?? []), ...(flags.intel ?? [])];
+  // Lists named in the config file are relative to that file, as a user writing it expects.
+  const base = flags.config === undefined ? '.' : dirname(flags.config);
+  const fromConfig = (config.context?.intel_lists ?? []).map((file) => resolvePath(base, file));
+  const files = [...fromConfig, ...(flags.intel ?? [])];
   if (files.length === 0) return undefined;
   const lists = await loadIntelLists(files);
   const [first] = lists.problems;
@@ -454,6 +469,12 @@ function parseMinDuration(text: string): number {
 
 /** Refuses a flag of the other detector, which would otherwise be ignored without a word. */
 function rejectOtherDetectorFlags(flags: ScanFlags): void {
+  // --no-tuning sets tuning to false; commander gives true when the flag is absent.
+  if (flags.detector !== 'beacon' && !flags.tuning) {
+    throw new UsageError(
+      `--no-tuning applies to --detector beacon only; ${flags.detector} applies no tuning, so drop --no-tuning`,
+    );
+  }
   for (const [detector, names] of Object.entries(DETECTOR_FLAGS)) {
     if (detector === flags.detector) continue;
     for (const [key, flag] of Object.entries(names)) {

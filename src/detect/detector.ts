@@ -30,6 +30,11 @@ export interface Detector<Options, F extends object> {
   readonly csvColumns: readonly string[];
   /** Columns of the terminal table. */
   readonly tableColumns: readonly TableColumn<F>[];
+  /**
+   * The default end of the window when the caller gives none, if not the newest event's start
+   * (newestEventTime): a detector of durations needs the end of the last connection instead.
+   */
+  defaultNow?(store: Store): Promise<number | null>;
 }
 
 /**

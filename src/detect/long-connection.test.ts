@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { importFiles } from '../ingest/import.js';
 import { emptyEvent, type ConnectionEvent } from '../model/event.js';
 import { DuckDbStore } from '../store/duckdb.js';
+import { scan } from '../scan.js';
 import {
   DEFAULT_LONG_CONNECTION_OPTIONS,
   formatBytes,
@@ -330,6 +331,32 @@ describe.skipIf(!HAS_STRATO_010)('long-connection on strato-010-benign', () => {
       expect(Math.max(finding.totalDurationSeconds, finding.longestDurationSeconds)).toBeGreaterThanOrEqual(
         3_600,
       );
+    }
+  });
+});
+
+describe('long-connection window end', () => {
+  test('without --now, sessions still open when the log closed count to their end', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'beaconhunt-long-end-'));
+    try {
+      const path = join(folder, 'conn.log');
+      const header = [
+        '#separator \\x09',
+        '#path\tconn',
+        '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state',
+      ];
+      // Three parallel 30-minute sessions and nothing after them: the newest start is 20 s in.
+      const rows = [0, 10, 20].map(
+        (offset, index) =>
+          `${1_700_000_000 + offset}.000000\tC${index}\t10.0.0.5\t${50_000 + index}\t203.0.113.9\t443\ttcp\tssl\t1800\t900\t3000\tSF`,
+      );
+      await writeFile(path, `${[...header, ...rows].join('\n')}\n`);
+      const result = await scan({ paths: [path], detector: 'long-connection' });
+
+      expect(result.now).toBe(1_700_000_020_000 + 1_800_000);
+      expect(result.findings.map((finding) => finding.totalDurationSeconds)).toEqual([5400]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
   });
 });

@@ -6,9 +6,15 @@
  * traffic shows short requests.
  */
 import { UsageError } from '../errors.js';
-import type { SqlValue } from '../store/store.js';
+import type { SqlValue, Store } from '../store/store.js';
 import { formatSeconds } from './beacon/index.js';
-import type { Detector, DetectorContext, FlatValue, TableColumn } from './detector.js';
+import {
+  newestEventTime,
+  type Detector,
+  type DetectorContext,
+  type FlatValue,
+  type TableColumn,
+} from './detector.js';
 
 export interface LongConnectionOptions {
   /** Length of the window that ends at the context's `now`, in ms; Infinity reads every event up to `now`. */
@@ -271,12 +277,26 @@ const TABLE_COLUMNS: readonly TableColumn<LongConnectionFinding>[] = [
   { header: 'why', value: (f) => f.why.join('; ') },
 ];
 
+/**
+ * Returns the end of the last connection (start plus duration), or the newest start when no connection
+ * has a duration. The window then holds every session to its end: with the newest start as the end, a
+ * session still running when the log closed would be cut off at an unrelated connection's start.
+ */
+async function newestConnectionEnd(store: Store): Promise<number | null> {
+  const [row] = await store.all<{ newest: number | null }>(
+    `SELECT max(greatest(starttime, starttime + CAST(round(coalesce(duration, 0) * 1000) AS BIGINT))) AS newest
+       FROM events WHERE isfinite(coalesce(duration, 0))`,
+  );
+  return row?.newest ?? (await newestEventTime(store));
+}
+
 export const longConnectionDetector: Detector<LongConnectionOptions, LongConnectionFinding> = {
   id: DETECTOR_ID,
   description:
     'Long connections: per source, destination and port, total connected time and the longest single ' +
     'connection; by default reports pairs with 1 h or more of either.',
   run: runLongConnection,
+  defaultNow: newestConnectionEnd,
   flatten: flattenLongConnectionFinding,
   csvColumns: CSV_COLUMNS,
   tableColumns: TABLE_COLUMNS,

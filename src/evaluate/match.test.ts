@@ -112,10 +112,22 @@ describe('findingMatchesSeries', () => {
     ).toBe(false);
   });
 
-  test('domain derived from the series server name', () => {
-    const named = series({ destinationip: null, servername: 'a.cdn.example.org' });
+  test('a series with a server name does not match another name under its domain', () => {
+    // Beacons of one operator share a domain; a finding on one must not count for the others.
+    const named = series({ destinationip: null, servername: 'a.cdn.example.org', domain: 'example.org' });
 
     expect(matches(finding({ endpoints: [], destinationips: [], names: ['b.example.org'] }), named)).toBe(
+      false,
+    );
+    expect(matches(finding({ endpoints: [], destinationips: [], names: ['a.cdn.example.org'] }), named)).toBe(
+      true,
+    );
+  });
+
+  test('a series without a server name matches by its registered domain', () => {
+    const dnsBeacon = series({ destinationip: null, servername: null, domain: 'example.org' });
+
+    expect(matches(finding({ endpoints: [], destinationips: [], names: ['example.org'] }), dnsBeacon)).toBe(
       true,
     );
   });

@@ -1,7 +1,9 @@
 /**
  * The rule that ties a finding to a labelled series: the same source, and any of the same destination
- * address (with the same port when both sides have one), the same server name, or the same registered
- * domain.
+ * address (with the same port when both sides have one), the same server name, or, for a series without
+ * a server name of its own (a DNS beacon), the same registered domain. A series with a server name does
+ * not match by domain: several beacons of one operator can share a domain, and a finding on one of them
+ * must not count for the others.
  */
 import ipaddr from 'ipaddr.js';
 import { getDomain } from 'tldts';
@@ -48,12 +50,7 @@ export function seriesMatcher(series: EvalSeries): SeriesMatcher {
     (ip): ip is string => ip !== null && ip !== '',
   );
   const servername = series.servername === null ? null : normaliseName(series.servername);
-  const domain =
-    series.domain !== null
-      ? normaliseName(series.domain)
-      : servername !== null
-        ? registeredDomain(servername)
-        : null;
+  const domain = servername === null && series.domain !== null ? normaliseName(series.domain) : null;
   return {
     series,
     sourceip: normaliseAddress(series.sourceip),

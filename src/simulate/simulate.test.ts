@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { BENIGN_CLASSES, SCENARIO_IDS, scenarioPlans } from './catalog.js';
 import { LABELS_GENERATOR, type Labels } from './labels.js';
-import { generateSimulation, OUTPUT_FORMAT_IDS, simulate } from './simulate.js';
+import { generateSimulation, MAX_DURATION_MS, OUTPUT_FORMAT_IDS, simulate } from './simulate.js';
 
 const folders: string[] = [];
 
@@ -232,6 +232,17 @@ describe('simulate options', () => {
     expect(() => generateSimulation({ seed: 2 ** 32 })).toThrow(UsageError);
     expect(() => generateSimulation({ durationMs: 0 })).toThrow(UsageError);
     expect(() => generateSimulation({ timestampNoiseMs: 1.5 })).toThrow(UsageError);
+    expect(() => generateSimulation({ durationMs: MAX_DURATION_MS + 1 })).toThrow(
+      /simulate a month at a time/,
+    );
+  });
+
+  it('with force, removes the output of an earlier run but nothing else', () => {
+    const out = tempFolder();
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    simulate({ out, scenarios: ['ntp'], formats: ['zeek-tsv'], force: true });
+    simulate({ out, scenarios: ['ntp'], formats: ['cef'], seed: 2, force: true });
+    expect(readdirSync(out).sort()).toEqual(['cef', 'labels.json', 'notes.txt']);
   });
 
   it('writes no events for a one-millisecond window', () => {

@@ -51,6 +51,8 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
       paths,
       db,
       detector: 'beacon',
+      // The split below applies the tuning, so that it can count what the config already hides.
+      tuning: false,
       ...(options.detectorOptions !== undefined ? { detectorOptions: options.detectorOptions } : {}),
       ...(options.localNetworks !== undefined ? { localNetworks: options.localNetworks } : {}),
     });

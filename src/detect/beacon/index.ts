@@ -126,7 +126,7 @@ export interface BeaconFinding {
   score: number;
   /** The score from timing alone, before context. */
   timingScore: number;
-  /** True when the score reaches ALERT_SCORE. */
+  /** True when the score reaches ALERT_SCORE and tuning did not hide the finding. */
   alert: boolean;
   /**
    * 'blocked-attempts' for a series of failed attempts only (refused, unanswered, reset in the
@@ -313,10 +313,11 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
 function periodicByDesign(candidate: CandidateSeries): string | null {
   if (candidate.key !== 'ip-port' && candidate.key !== 'process') return null;
   if (candidate.destinationport === null) return null;
-  // Every lookup the host makes goes to its resolver, so that series mixes whatever polls by name. The
-  // dns-domain key scores the names themselves.
-  if (candidate.destinationport === 53 && candidate.internal) return 'DNS to a local resolver';
   if (candidate.protocol !== 'udp') return null;
+  // Every lookup the host makes goes to its resolver over UDP, so that series mixes whatever polls by
+  // name. The dns-domain key scores the names themselves. TCP to port 53 (a beacon that borrows the port,
+  // as Atomic Red Team's multi-protocol test does with curl) is not discounted.
+  if (candidate.destinationport === 53 && candidate.internal) return 'DNS to a local resolver';
   return PERIODIC_BY_DESIGN.get(candidate.destinationport) ?? null;
 }
 
