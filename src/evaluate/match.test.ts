@@ -112,7 +112,7 @@ describe('findingMatchesSeries', () => {
     ).toBe(false);
   });
 
-  test('a series with a server name does not match another name under its domain', () => {
+  test('named series: another name under its domain does not match', () => {
     // Beacons of one operator share a domain; a finding on one must not count for the others.
     const named = series({ destinationip: null, servername: 'a.cdn.example.org', domain: 'example.org' });
 

@@ -1,9 +1,9 @@
 /**
- * The rule that ties a finding to a labelled series: the same source, and any of the same destination
- * address (with the same port when both sides have one), the same server name, or, for a series without
- * a server name of its own (a DNS beacon), the same registered domain. A series with a server name does
- * not match by domain: several beacons of one operator can share a domain, and a finding on one of them
- * must not count for the others.
+ * The rule that ties a finding to a labelled series. The source must be the same. Then any of these
+ * matches: a destination address (with the same port when both sides have one), the server name, or the
+ * registered domain for a series without a server name of its own (a DNS beacon). A series with a server
+ * name does not match by domain, because several beacons of one operator can share a domain and a
+ * finding on one of them must not count for the others.
  */
 import ipaddr from 'ipaddr.js';
 import { getDomain } from 'tldts';

@@ -551,8 +551,8 @@ function explain(candidate: CandidateSeries, scored: SeriesScore, periodicServic
     `false-alarm probability ${formatProbability(measures.falseAlarmProbability)}`,
     `${percent(measures.onBeatFraction)} of gaps on the beat`,
   ];
-  // A framework's jitter draws sleeps evenly from an interval; gaps peaked inside it are not that, and
-  // naming a framework for timing without a significant period would mislead.
+  // A framework's jitter draws sleeps evenly from an interval, so gaps peaked inside it are not that.
+  // Naming a framework for timing without a significant period would mislead.
   const periodic = measures.falseAlarmProbability <= 1e-3;
   if (periodic && jitter.model !== 'none' && jitter.flat && jitter.onBeatGaps >= 10) why.push(jitter.reason);
   why.push(...patterns.phrases);
