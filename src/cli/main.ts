@@ -46,8 +46,8 @@ import { exitCodeFor, startInterruptibleRun, type InterruptibleRun } from './int
 import { createProgress, type Progress } from './progress.js';
 
 /**
- * A --now below this (1973-03-03 in epoch ms) is more likely epoch seconds given by mistake; it is still
- * accepted, since some captures (Stratosphere's) have times relative to their start.
+ * A --now below this (1973-03-03 in epoch ms) is more likely epoch seconds given by mistake. It is still
+ * accepted, because some captures (Stratosphere's) have times relative to their start.
  */
 const EPOCH_SECONDS_LOOKALIKE = 1e11;
 

@@ -279,8 +279,8 @@ const TABLE_COLUMNS: readonly TableColumn<LongConnectionFinding>[] = [
 
 /**
  * Returns the end of the last connection (start plus duration), or the newest start when no connection
- * has a duration. The window then holds every session to its end: with the newest start as the end, a
- * session still running when the log closed would be cut off at an unrelated connection's start.
+ * has a duration. Every session then counts to its end. With the newest start as the end, a session
+ * still running when the log closed would be cut off at an unrelated connection's start.
  */
 async function newestConnectionEnd(store: Store): Promise<number | null> {
   const [row] = await store.all<{ newest: number | null }>(

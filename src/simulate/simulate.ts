@@ -103,7 +103,7 @@ function resolveFormats(ids: readonly string[] | undefined): OutputFormat[] {
 }
 
 /**
- * Longest simulation, ms. Every connection is held in memory before it is written: 30 days of every
+ * Upper limit of a simulation's duration, ms. Every connection is held in memory before it is written: 30 days of every
  * scenario took 1.8 GB and wrote 14 GB in all nine formats, and a year ran out of heap.
  */
 export const MAX_DURATION_MS = 31 * 86_400_000;
