@@ -97,6 +97,27 @@ describe('DuckDbStore read-only', () => {
     expect(copied?.events).toBe(4);
     expect(unchanged?.events).toBe(4);
   });
+
+  it('copies the DNS queries and protocol side tables too', async () => {
+    const path = join(folder, 'side.duckdb');
+    const writer = await DuckDbStore.open(path);
+    await writer.run(
+      "INSERT INTO dns_queries (starttime, sourceip, query) VALUES (1, '10.0.0.1', 'a.example.org')",
+    );
+    await writer.run(
+      'CREATE TABLE flow_http (uid VARCHAR, ts BIGINT, host VARCHAR, uri VARCHAR, user_agent VARCHAR)',
+    );
+    await writer.run("INSERT INTO flow_http VALUES ('C1', 1, 'a.example.org', '/', 'curl/8')");
+    await writer.close();
+
+    const copy = await DuckDbStore.openCopy(path);
+    stores.push(copy);
+
+    expect(await copy.all('SELECT query FROM dns_queries')).toEqual([{ query: 'a.example.org' }]);
+    expect(await copy.all('SELECT uid, user_agent FROM flow_http')).toEqual([
+      { uid: 'C1', user_agent: 'curl/8' },
+    ]);
+  });
 });
 
 describe('DuckDbStore interrupt', () => {

@@ -19,6 +19,8 @@ import {
   DNS_QUERIES_TABLE,
   DNS_RESPONSES_TABLE,
   EVENTS_TABLE,
+  FLOW_HTTP_TABLE,
+  FLOW_TLS_TABLE,
 } from './schema.js';
 import type { EventSink, SqlValue, Store } from './store.js';
 
@@ -93,12 +95,30 @@ export class DuckDbStore implements Store {
       await store.run(
         `INSERT INTO ${EVENTS_TABLE} BY NAME SELECT * FROM ${SAVED_DATASET}.main.${EVENTS_TABLE}`,
       );
+      await store.copySavedSideTables();
       await store.run(`DETACH ${SAVED_DATASET}`);
     } catch (error) {
       await store.close();
       throw error;
     }
     return store;
+  }
+
+  /**
+   * Copies the attached dataset's DNS queries and protocol side tables, when it has them: the beacon
+   * detector keys DNS beacons by the queries, and the context reads HTTP requests from flow_http.
+   */
+  private async copySavedSideTables(): Promise<void> {
+    const found = await this.all<{ name: string }>(
+      `SELECT table_name AS name FROM duckdb_tables() WHERE database_name = '${SAVED_DATASET}'`,
+    );
+    const names = new Set(found.map((table) => table.name));
+    for (const table of [DNS_QUERIES_TABLE, FLOW_HTTP_TABLE, FLOW_TLS_TABLE]) {
+      if (!names.has(table)) continue;
+      const source = `${SAVED_DATASET}.main.${table}`;
+      await this.run(`CREATE TABLE IF NOT EXISTS ${table} AS SELECT * FROM ${source} LIMIT 0`);
+      await this.run(`INSERT INTO ${table} BY NAME SELECT * FROM ${source}`);
+    }
   }
 
   /** Sets up progress tracking, and creates the tables unless the store is read-only. */
