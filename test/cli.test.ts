@@ -336,6 +336,38 @@ describe('beaconhunt CLI', () => {
     expect(outcome.code).toBe(0);
     expect(JSON.parse(outcome.stdout)).toEqual([]);
   });
+
+  test('tuning: a hidden finding is listed with its rule and is not an alert', async () => {
+    const table = await beaconhunt('scan', SAMPLE_ZEEK, '--show-suppressed', '--no-progress');
+    const json = await beaconhunt('scan', SAMPLE_ZEEK, '--show-suppressed', '--json', '-q');
+    const hidden = (
+      JSON.parse(json.stdout) as { suppression: { rule: string } | null; alert: boolean }[]
+    ).filter((finding) => finding.suppression !== null);
+
+    expect(table.stdout).toContain('rule:    profile ntp');
+    expect(hidden.map((finding) => [finding.suppression?.rule, finding.alert])).toEqual([
+      ['profile ntp', false],
+    ]);
+  });
+
+  test('tuning: --no-tuning under another detector exits 1', async () => {
+    const outcome = await beaconhunt('scan', SAMPLE_ZEEK, '--detector', 'qradar-t1071', '--no-tuning');
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('--no-tuning applies to --detector beacon only');
+  });
+
+  test('--intel reports skipped list lines with file:line, and --strict fails on them', async () => {
+    const list = join(workdir, 'intel.txt');
+    await writeFile(list, '203.0.113.5\n10.0.0.0/33\nexample.com\n');
+    const lenient = await beaconhunt('scan', SAMPLE_ZEEK, '--intel', list, '--json');
+    const strict = await beaconhunt('scan', SAMPLE_ZEEK, '--intel', list, '--strict');
+
+    expect(lenient.code).toBe(0);
+    expect(lenient.stderr).toContain(`1 intel line skipped:\n  ${list}:2: invalid CIDR block`);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain(`${list}:2:`);
+  });
 });
 
 /** Counts the events of a saved dataset, opening it read-only. */

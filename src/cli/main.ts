@@ -45,6 +45,9 @@ import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWi
 import { exitCodeFor, startInterruptibleRun, type InterruptibleRun } from './interrupt.js';
 import { createProgress, type Progress } from './progress.js';
 
+/** Skipped threat-intelligence lines listed one by one before the rest are only counted. */
+const LISTED_INTEL_PROBLEMS = 5;
+
 /**
  * A --now below this (1973-03-03 in epoch ms) is more likely epoch seconds given by mistake. It is still
  * accepted, because some captures (Stratosphere's) have times relative to their start.
@@ -373,7 +376,9 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     }
     if (result.suppressed.length > 0 && !flags.showSuppressed) {
       process.stderr.write(
-        `beaconhunt: tuning hid ${result.suppressed.length === 1 ? '1 finding' : `${result.suppressed.length} findings`}; --show-suppressed lists them with the rule that hid each\n`,
+        result.suppressed.length === 1
+          ? 'beaconhunt: tuning hid 1 finding; --show-suppressed lists it with the rule that hid it\n'
+          : `beaconhunt: tuning hid ${result.suppressed.length} findings; --show-suppressed lists them with the rule that hid each\n`,
       );
     }
   }
@@ -417,8 +422,12 @@ async function loadScanIntel(flags: ScanFlags, config: BeaconhuntConfig): Promis
       throw new InputError(`${where}: ${first.reason}; fix the line or drop --strict`, first.file);
     if (!flags.quiet) {
       const count = lists.problems.length;
+      const samples = lists.problems
+        .slice(0, LISTED_INTEL_PROBLEMS)
+        .map((problem) => `  ${problem.file}:${problem.line}: ${problem.reason}`);
+      const more = count > LISTED_INTEL_PROBLEMS ? [`  … and ${count - LISTED_INTEL_PROBLEMS} more`] : [];
       process.stderr.write(
-        `beaconhunt: ${count === 1 ? '1 intel line' : `${count} intel lines`} skipped, first at ${where}: ${first.reason}\n`,
+        `${[`beaconhunt: ${count === 1 ? '1 intel line' : `${count} intel lines`} skipped:`, ...samples, ...more].join('\n')}\n`,
       );
     }
   }
