@@ -337,7 +337,7 @@ describe('beaconhunt CLI', () => {
     expect(JSON.parse(outcome.stdout)).toEqual([]);
   });
 
-  test('tuning: a hidden finding is listed with its rule and is not an alert', async () => {
+  test('--show-suppressed: hidden finding with its rule, not an alert', async () => {
     const table = await beaconhunt('scan', SAMPLE_ZEEK, '--show-suppressed', '--no-progress');
     const json = await beaconhunt('scan', SAMPLE_ZEEK, '--show-suppressed', '--json', '-q');
     const hidden = (
