@@ -92,6 +92,7 @@ interface ScanFlags {
   minSubdomains?: number;
   minDuration?: number;
   showSuppressed?: boolean;
+  utcOffset?: number;
   tuning: boolean;
   intel?: string[];
   quiet?: boolean;
@@ -218,6 +219,11 @@ export function buildProgram(): Command {
       '--min-duration <duration>',
       'long-connection: total or single connection time that reports a pair, such as 30m or 2h (default 1h)',
       parseMinDuration,
+    )
+    .option(
+      '--utc-offset <offset>',
+      'beacon: offset of local time from UTC for working hours, such as +02:00 or -05:00 (default +00:00)',
+      parseUtcOffset,
     )
     .option(
       '--show-suppressed',
@@ -449,6 +455,7 @@ const DETECTOR_FLAGS = {
     includeMulticast: '--include-multicast',
     showSuppressed: '--show-suppressed',
     intel: '--intel',
+    utcOffset: '--utc-offset',
   },
   'qradar-t1071': {
     ports: '--ports',
@@ -463,6 +470,19 @@ const DETECTOR_FLAGS = {
     minDuration: '--min-duration',
   },
 } as const;
+
+/** Parses --utc-offset: ±HH:MM, from −14:00 to +14:00 (the extremes of civil time zones), in minutes. */
+function parseUtcOffset(text: string): number {
+  const match = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());
+  const hours = Number(match?.[2]);
+  const minutes = Number(match?.[3]);
+  if (match === null || minutes >= 60 || hours * 60 + minutes > 14 * 60) {
+    throw new InvalidArgumentError(
+      `--utc-offset takes ±HH:MM from -14:00 to +14:00, such as +02:00; got "${text}"`,
+    );
+  }
+  return (match[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
+}
 
 /** Parses --min-duration with the same units as --window; zero would report every connection. */
 function parseMinDuration(text: string): number {
@@ -503,6 +523,7 @@ function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
       ...(flags.minScore !== undefined ? { minScore: flags.minScore } : {}),
       ...(flags.minConnections !== undefined ? { minConnections: flags.minConnections } : {}),
       ...(flags.includeMulticast ? { skipMulticast: false } : {}),
+      ...(flags.utcOffset !== undefined ? { utcOffsetMinutes: flags.utcOffset } : {}),
     };
   }
   if (flags.detector === 'dns-tunnel') {

@@ -138,6 +138,29 @@ describe('beacon detector', () => {
     expect(findings[0]!.measures.periodSeconds).toBe(86_400);
   });
 
+  test('working hours in the analysts time zone (--utc-offset)', async () => {
+    // 10-minute beacon from 06:00 to 16:00 UTC on weekdays for two weeks: 08:00–18:00 at UTC+02:00.
+    const monday = Date.parse('2026-01-05T00:00:00Z');
+    const events: ConnectionEvent[] = [];
+    for (let day = 0; day < 14; day += 1) {
+      if (day % 7 >= 5) continue;
+      for (let minute = 6 * 60; minute < 16 * 60; minute += 10) {
+        const event = emptyEvent('fixture', events.length + 1);
+        event.starttime = monday + day * 86_400_000 + minute * 60_000;
+        event.sourceip = '10.0.0.11';
+        event.destinationip = '192.0.2.70';
+        event.destinationport = 443;
+        event.protocol = 'tcp';
+        event.eventdirection = 'L2R';
+        events.push(event);
+      }
+    }
+    const [finding] = await run(events, { utcOffsetMinutes: 120 });
+
+    expect(finding?.shape.workingHours).toEqual({ startHour: 8, endHour: 18, weekdaysOnly: true });
+    expect(finding?.why.join('; ')).toContain('08:00–18:00 UTC+02:00');
+  });
+
   test('internal pairs are scored and marked', async () => {
     const findings = await run(
       series({

@@ -31,6 +31,8 @@ export interface BeaconOptions {
   discountPeriodicProtocols: boolean;
   /** Weigh each finding by its context: prevalence, first seen, threat intelligence, C2 defaults. */
   context: boolean;
+  /** Offset of the analysts' local time from UTC, minutes, for working hours and the hour-of-day counts. */
+  utcOffsetMinutes: number;
   /** Threat-intelligence lists matched against destinations. */
   intel?: IntelLists;
   contextSettings?: ContextSettings;
@@ -44,6 +46,7 @@ export const DEFAULT_BEACON_OPTIONS: BeaconOptions = {
   skipMulticast: true,
   discountPeriodicProtocols: true,
   context: true,
+  utcOffsetMinutes: 0,
 };
 
 /**
@@ -111,7 +114,7 @@ export interface FindingSuppression {
 /** Counts behind the finding's charts and text histogram. */
 export interface FindingShape {
   gapHistogram: GapHistogramBin[];
-  /** Connections per hour of day, UTC. */
+  /** Connections per hour of day, in UTC shifted by the beacon option utcOffsetMinutes. */
   hourCounts: number[];
   /** Start of the sleep change, when the series has two regimes. */
   sleepChange: { at: string; periodBeforeSeconds: number; periodAfterSeconds: number } | null;
@@ -413,6 +416,7 @@ function scoreCandidate(
     failed: candidate.failed,
     connections: candidate.connections,
     windowEnd: now,
+    utcOffsetMinutes: options.utcOffsetMinutes,
     ...(Number.isFinite(options.windowMs) ? { windowStart: now - options.windowMs } : {}),
     ...(candidate.key === 'dns-domain' ? { nameNovelty: candidate.nameCount / candidate.connections } : {}),
   });
