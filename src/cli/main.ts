@@ -37,8 +37,10 @@ import {
   type ScanResult,
 } from '../scan.js';
 import { renderSuppressed, type SuppressedRow } from '../tune/index.js';
+import { aqlCommand } from './aql.js';
 import { evalCommand } from './eval.js';
 import { listFormats, renderFormats } from './formats.js';
+import { ruleCommand } from './rule.js';
 import { simulateCommand } from './simulate.js';
 import { tuneCommand } from './tune.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
@@ -277,7 +279,8 @@ export function buildProgram(): Command {
 
   // The other commands live in their own modules; copyInheritedSettings gives them the program's error
   // prefix and help-after-error line.
-  for (const command of [tuneCommand(), simulateCommand(), evalCommand()]) {
+  const commands = [tuneCommand(), simulateCommand(), evalCommand(), aqlCommand(), ruleCommand()];
+  for (const command of commands) {
     program.addCommand(command.copyInheritedSettings(program));
   }
 
