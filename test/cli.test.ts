@@ -517,6 +517,29 @@ describe('beaconhunt CLI on interrupt', () => {
     expect(await countEvents(db)).toBe(baseEvents);
     expect(await listTree(privateTemp)).toEqual([]);
   });
+
+  test('aql --db stopped during its import is undone', async () => {
+    const db = join(folder, 'aql.duckdb');
+    await copyFile(baseDataset, db);
+    const privateTemp = await mkdtemp(join(folder, 'tmp-aql-'));
+    const query = 'SELECT sourceip, COUNT(*) FROM events GROUP BY sourceip LAST 24 HOURS';
+    const child = spawn(process.execPath, [BIN, 'aql', query, logs, '--db', db], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, TMPDIR: privateTemp },
+    });
+    const outcome = finished(child);
+
+    await waitFor('the Squid log to start loading', async () =>
+      (await listTree(privateTemp)).some((path) => /beaconhunt-events-/.test(path)),
+    );
+    child.kill('SIGTERM');
+    const { code, stderr } = await outcome;
+
+    expect(code).toBe(143);
+    expect(stderr).toContain('beaconhunt: interrupted; the dataset is as it was before this run');
+    expect(await countEvents(db)).toBe(baseEvents);
+    expect(await listTree(privateTemp)).toEqual([]);
+  });
 });
 
 describe('beaconhunt CLI on a read-only dataset', () => {

@@ -4,11 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 
-import { InputError, UsageError } from '../errors.js';
+import { InputError, InterruptedError, UsageError } from '../errors.js';
 import { newestEventTime } from '../detect/detector.js';
 import { importFiles } from '../ingest/import.js';
 import type { IngestSummary } from '../ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from '../net/locality.js';
+import { interruptedRunMessage } from '../scan.js';
 import { DuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
 import type { Query } from './ast.js';
@@ -25,6 +26,11 @@ export interface AqlRunOptions {
   localNetworks?: readonly string[];
   strict?: boolean;
   format?: string;
+  /**
+   * Stops the run when aborted, with InterruptedError: the running statement is interrupted, an
+   * unfinished import into `db` is undone and the database is closed, as for scan.
+   */
+  signal?: AbortSignal;
 }
 
 export type AqlRow = Record<string, unknown>;
@@ -86,7 +92,14 @@ export async function runAql(text: string, options: AqlRunOptions): Promise<AqlR
   if (paths.length === 0 && options.db !== undefined && !existsSync(options.db)) {
     throw new InputError(`${options.db}: no such dataset; check the path`, options.db);
   }
-  const store = await DuckDbStore.open(options.db ?? ':memory:', { readOnly: paths.length === 0 });
+  const signal = options.signal ? { signal: options.signal } : {};
+  let imported = false;
+  const store = await DuckDbStore.open(options.db ?? ':memory:', {
+    readOnly: paths.length === 0,
+    ...signal,
+  }).catch((error: unknown) => {
+    throw interruptedOr(error, options, imported);
+  });
   try {
     let ingest: IngestSummary | null = null;
     if (paths.length > 0) {
@@ -96,6 +109,7 @@ export async function runAql(text: string, options: AqlRunOptions): Promise<AqlR
         ...(options.format !== undefined ? { format: options.format } : {}),
       });
       ingest = report.summary();
+      imported = true;
     }
     const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
     const now = options.now ?? (await newestEventTime(store));
@@ -112,7 +126,15 @@ export async function runAql(text: string, options: AqlRunOptions): Promise<AqlR
       events,
       elapsedMs: performance.now() - started,
     };
+  } catch (error) {
+    throw interruptedOr(error, options, imported);
   } finally {
     await store.close();
   }
+}
+
+/** Returns InterruptedError in place of the error that stopped an aborted run; other errors pass through. */
+function interruptedOr(error: unknown, options: AqlRunOptions, imported: boolean): unknown {
+  if (!(options.signal?.aborted ?? false)) return error;
+  return new InterruptedError(interruptedRunMessage(options.db, imported), { cause: error });
 }

@@ -11,10 +11,12 @@ import { lintAql } from '../aql/lint.js';
 import { parseAql } from '../aql/parser.js';
 import { runAql, translateAql, type AqlRow } from '../aql/run.js';
 import type { FlatValue } from '../detect/detector.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, InterruptedError, UsageError } from '../errors.js';
 import { renderMachine } from '../report/machine.js';
 import { renderSummary } from '../report/summary.js';
 import { renderTable } from '../report/table.js';
+import { interruptedRunMessage } from '../scan.js';
+import { startRun, stoppedBySignal } from './interrupt.js';
 import { collect, parseTime } from './parse.js';
 
 interface AqlFlags {
@@ -69,14 +71,28 @@ async function runAqlCommand(first: string | undefined, rest: string[], flags: A
     return;
   }
 
-  const result = await runAql(text, {
-    paths,
-    strict: flags.strict ?? false,
-    ...(flags.db !== undefined ? { db: flags.db } : {}),
-    ...(flags.now !== undefined ? { now: flags.now } : {}),
-    ...(flags.localNet !== undefined ? { localNetworks: flags.localNet } : {}),
-    ...(flags.format !== undefined ? { format: flags.format } : {}),
-  });
+  const writesDataset = flags.db !== undefined && paths.length > 0;
+  const run = startRun(() => undefined, writesDataset ? flags.db : undefined);
+  let result;
+  try {
+    result = await runAql(text, {
+      paths,
+      strict: flags.strict ?? false,
+      signal: run.signal,
+      ...(flags.db !== undefined ? { db: flags.db } : {}),
+      ...(flags.now !== undefined ? { now: flags.now } : {}),
+      ...(flags.localNet !== undefined ? { localNetworks: flags.localNet } : {}),
+      ...(flags.format !== undefined ? { format: flags.format } : {}),
+    });
+  } catch (error) {
+    throw stoppedBySignal(run, error);
+  } finally {
+    run.end();
+  }
+  // A signal after the last statement did not stop the query, but the user still asked to stop.
+  if (run.received !== null) {
+    throw stoppedBySignal(run, new InterruptedError(interruptedRunMessage(flags.db, writesDataset)));
+  }
 
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(result.rows, null, 2)}\n`);

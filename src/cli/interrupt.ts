@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { EXIT_SIGINT, EXIT_SIGTERM } from '../errors.js';
+import { EXIT_SIGINT, EXIT_SIGTERM, InterruptedError } from '../errors.js';
 
 const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 type HandledSignal = (typeof HANDLED_SIGNALS)[number];
@@ -96,4 +96,36 @@ function createRunFolder(): RunFolder {
       folder = null;
     },
   };
+}
+
+/**
+ * Starts a command that stops on SIGINT or SIGTERM. `onFirst` runs on the first signal, such as to stop
+ * a progress bar. `db` names the dataset the run writes to: a second signal exits before the import is
+ * undone, and its message names the dataset.
+ */
+export function startRun(onFirst: () => void, db: string | undefined): InterruptibleRun {
+  return startInterruptibleRun({
+    onFirst,
+    secondMessage:
+      db === undefined
+        ? 'interrupted again; stopped at once'
+        : `interrupted again; stopped before undoing this run, so ${db} may keep some of its files`,
+  });
+}
+
+/** A run that a signal stopped; the exit code is the signal's (130 or 143). */
+export class StoppedBySignalError extends InterruptedError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns the error of a run that a signal stopped into StoppedBySignalError; other errors pass through. */
+export function stoppedBySignal(run: InterruptibleRun, error: unknown): unknown {
+  if (run.received === null) return error;
+  const message = error instanceof InterruptedError ? error.message : 'interrupted';
+  return new StoppedBySignalError(message, exitCodeFor(run.received));
 }

@@ -44,8 +44,8 @@ import { ruleCommand } from './rule.js';
 import { simulateCommand } from './simulate.js';
 import { tuneCommand } from './tune.js';
 import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
-import { exitCodeFor, startInterruptibleRun, type InterruptibleRun } from './interrupt.js';
-import { createProgress, type Progress } from './progress.js';
+import { startRun, StoppedBySignalError, stoppedBySignal } from './interrupt.js';
+import { createProgress } from './progress.js';
 
 /** Skipped threat-intelligence lines listed one by one before the rest are only counted. */
 const LISTED_INTEL_PROBLEMS = 5;
@@ -315,7 +315,7 @@ async function resolveLocalNetworks(flags: {
 async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   const progress = createProgress(flags.progress && !flags.quiet);
   const writesDataset = flags.db !== undefined && paths.length > 0;
-  const run = startRun(progress, writesDataset ? flags.db : undefined);
+  const run = startRun(progress.stop, writesDataset ? flags.db : undefined);
   let result;
   try {
     const localNetworks = await resolveLocalNetworks(flags);
@@ -563,7 +563,7 @@ function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
 
 async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
   const progress = createProgress(flags.progress && !flags.quiet);
-  const run = startRun(progress, flags.db);
+  const run = startRun(progress.stop, flags.db);
   let result;
   try {
     const localNetworks = await resolveLocalNetworks(flags);
@@ -588,37 +588,6 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
     process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${flags.db}\n`);
   }
-}
-
-/**
- * Starts a scan or import that stops on SIGINT or SIGTERM. `db` names the dataset the run writes to,
- * for the message of a second signal, which exits before the import is undone.
- */
-function startRun(progress: Progress, db: string | undefined): InterruptibleRun {
-  return startInterruptibleRun({
-    onFirst: progress.stop,
-    secondMessage:
-      db === undefined
-        ? 'interrupted again; stopped at once'
-        : `interrupted again; stopped before undoing this run, so ${db} may keep some of its files`,
-  });
-}
-
-/** A run that a signal stopped; the exit code is the signal's (130 or 143). */
-class StoppedBySignalError extends InterruptedError {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Turns the error of a run that a signal stopped into StoppedBySignalError; other errors pass through. */
-function stoppedBySignal(run: InterruptibleRun, error: unknown): unknown {
-  if (run.received === null) return error;
-  const message = error instanceof InterruptedError ? error.message : 'interrupted';
-  return new StoppedBySignalError(message, exitCodeFor(run.received));
 }
 
 /** Runs the CLI and returns its exit code. Errors are written to stderr as one line and mapped to a code. */
