@@ -148,7 +148,14 @@ class Compiler {
     return this.text.slice(item.expression.start.offset, item.expression.end.offset).replace(/\s+/g, ' ');
   }
 
+  /**
+   * Binds a value as a numbered parameter, reusing the number of an equal value of the same type. An
+   * alias expanded again in GROUP BY or ORDER BY must compile to the same expression as in SELECT, but
+   * DuckDB treats `'a'` bound as $1 and as $3 as two different expressions.
+   */
   private bind(value: SqlValue): string {
+    const existing = this.params.findIndex((bound) => bound === value && typeof bound === typeof value);
+    if (existing >= 0) return `$${existing + 1}`;
     this.params.push(value);
     return `$${this.params.length}`;
   }
