@@ -147,7 +147,7 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
  * Returns InterruptedError, with a message about what the run left in `db`, in place of the error that
  * stopped an aborted run. Errors of a run that was not aborted are returned unchanged.
  */
-function interruptedOr(
+export function interruptedOr(
   error: unknown,
   signal: AbortSignal | undefined,
   db: string | undefined,

@@ -4,12 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 
-import { InputError, InterruptedError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { newestEventTime } from '../detect/detector.js';
 import { importFiles } from '../ingest/import.js';
 import type { IngestSummary } from '../ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from '../net/locality.js';
-import { interruptedRunMessage } from '../scan.js';
+import { interruptedOr } from '../scan.js';
 import { DuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
 import type { Query } from './ast.js';
@@ -98,7 +98,7 @@ export async function runAql(text: string, options: AqlRunOptions): Promise<AqlR
     readOnly: paths.length === 0,
     ...signal,
   }).catch((error: unknown) => {
-    throw interruptedOr(error, options, imported);
+    throw interruptedOr(error, options.signal, options.db, imported);
   });
   try {
     let ingest: IngestSummary | null = null;
@@ -127,14 +127,8 @@ export async function runAql(text: string, options: AqlRunOptions): Promise<AqlR
       elapsedMs: performance.now() - started,
     };
   } catch (error) {
-    throw interruptedOr(error, options, imported);
+    throw interruptedOr(error, options.signal, options.db, imported);
   } finally {
     await store.close();
   }
-}
-
-/** Returns InterruptedError in place of the error that stopped an aborted run; other errors pass through. */
-function interruptedOr(error: unknown, options: AqlRunOptions, imported: boolean): unknown {
-  if (!(options.signal?.aborted ?? false)) return error;
-  return new InterruptedError(interruptedRunMessage(options.db, imported), { cause: error });
 }

@@ -79,8 +79,9 @@ function atomicRedTeamSeries(source: string, seed: number): { rows: QueryRow[]; 
 }
 
 /**
- * Builds the queries of an office workstation browsing for eight hours: twelve sites with a handful of host names each, and one
- * large site with 40 host names, each looked up (A and AAAA) again whenever its 5-minute TTL ran out.
+ * Builds the queries of an office workstation browsing for eight hours. It visits twelve sites with a
+ * handful of host names each and one large site with 40 host names. Each name is looked up again (A and
+ * AAAA) whenever its 5-minute TTL runs out.
  */
 function browsingMix(source: string): QueryRow[] {
   const random = new Random(11);

@@ -66,7 +66,7 @@ export interface DnsTunnelMeasures {
   unusualTypeShare: number;
   /** Share of NXDOMAIN among the queries with a logged response, or null when none has one. */
   nxdomainShare: number | null;
-  /** names / lookups: 1 when every lookup asks a name not asked before. */
+  /** Distinct names / lookups: 1 when every lookup queries a name not queried before. */
   uniqueNameRatio: number;
 }
 

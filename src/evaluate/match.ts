@@ -6,7 +6,7 @@
  * finding on one of them must not count for the others.
  */
 import ipaddr from 'ipaddr.js';
-import { getDomain } from 'tldts';
+import { normaliseName, registeredDomain } from '../net/domain.js';
 
 import type { EvalFinding } from './adapt.js';
 import type { EvalSeries } from './labels.js';
@@ -23,18 +23,8 @@ export function normaliseAddress(text: string): string {
   return ipaddr.process(withoutZone).toString();
 }
 
-/** Lower-cases a DNS name and drops a trailing root dot. */
-export function normaliseName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
-}
-
-/**
- * Returns the registered domain of a name, with the Public Suffix List's private section so that each
- * cloudfront.net distribution is a domain of its own, or null for an address or a bare suffix.
- */
-export function registeredDomain(name: string): string | null {
-  return getDomain(normaliseName(name), { allowPrivateDomains: true });
-}
+// Names are compared as the beacon detector keys them.
+export { normaliseName, registeredDomain } from '../net/domain.js';
 
 /** A labelled series with its addresses and names normalised once, for matching many findings. */
 export interface SeriesMatcher {

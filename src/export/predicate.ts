@@ -193,8 +193,8 @@ export function processRegex(process: string): string {
 
 /**
  * Splits a window into a number and a unit for targets that take both. Whole days from two days up
- * are days; otherwise the largest of hours, minutes and seconds that divides the window, so one day
- * reads as 24 hours, as in the seed rule.
+ * are days. Otherwise the unit is the largest of hours, minutes and seconds that divides the window,
+ * so one day reads as 24 hours, as in QRadar's T1071 rule.
  */
 export function windowParts(windowMs: number): { value: number; unit: 'd' | 'h' | 'm' | 's' } {
   const day = 86_400_000;

@@ -41,7 +41,7 @@ export function drawGap(model: GapModel, random: Random): number {
 }
 
 /**
- * Returns the closed interval that holds every gap the model draws, in seconds. The upper bound of a
+ * Returns the closed interval that contains every gap the model draws, in seconds. The upper bound of a
  * Poisson model is Infinity.
  */
 export function gapBounds(model: GapModel): { min: number; max: number } {

@@ -42,7 +42,7 @@ export interface LabelledSeries {
   requests: number;
   /** Records that each written format holds for this series, by format id (0 when a format cannot see it). */
   eventsByFormat: Record<string, number>;
-  /** Epoch milliseconds of the first and last connection, or null when the window holds none. */
+  /** Epoch milliseconds of the first and last connection, or null when the window contains none. */
   firstSeenEpochMs: number | null;
   lastSeenEpochMs: number | null;
   /** Facts about the series that a detector should know, such as "80% missed beats". */

@@ -100,7 +100,7 @@ export interface SimConnection {
   destinationip: string;
   destinationport: number;
   protocol: 'tcp' | 'udp';
-  /** Duration in milliseconds, whole; 0 for an attempt that got no answer. */
+  /** Duration in whole milliseconds, 0 for an attempt that got no response. */
   durationMs: number;
   sourcebytes: number;
   destinationbytes: number;

@@ -40,7 +40,7 @@ export function nextHoursStart(time: number, hours: Hours): number {
     const candidate = midnight + day * DAY_MS + hours.from * HOUR_MS;
     if (candidate >= time && withinHours(candidate, hours)) return candidate;
   }
-  // Unreachable for hours with from < to, because a week holds a weekday.
+  // Unreachable for hours with from < to, because every week contains a weekday.
   return Number.POSITIVE_INFINITY;
 }
 
@@ -137,9 +137,9 @@ export function sessionTimes(window: Window, schedule: SessionSchedule, random: 
 }
 
 /**
- * Returns NTP client poll times: the poll interval starts at `minSeconds` and doubles after every
- * `pollsPerStep` polls up to `maxSeconds`, as ntpd and chrony do while the clock settles (RFC 5905's
- * poll exponent from 6 to 10 gives 64 to 1024 s).
+ * Returns NTP client poll times. The poll interval starts at `minSeconds` and doubles after every
+ * `pollsPerStep` polls up to `maxSeconds`, as ntpd and chrony do while the clock settles. RFC 5905's
+ * poll exponent from 6 to 10 gives 64 to 1024 s.
  */
 export function ntpPollTimes(
   window: Window,

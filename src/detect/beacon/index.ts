@@ -81,8 +81,8 @@ export interface AttachedKey {
 export type BeaconCategory = 'beacon' | 'blocked-attempts';
 
 /**
- * Score from which a finding is an alert rather than a lead to look at. Set on the simulated suite with
- * seed 1 (docs/detection-quality.md): the benign series that tuning does not hide score at most 0.18 and
+ * Score from which a finding is an alert rather than a lead to look at. Set on the simulated suite
+ * (docs/detection-quality.md): the benign series that tuning does not hide score at most 0.18 and
  * the malicious ones at least 0.37, so 0.25 sits between them with room on both sides.
  */
 export const ALERT_SCORE = 0.25;

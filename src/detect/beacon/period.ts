@@ -23,7 +23,8 @@
  *    ½·erfc(C·√n) ≤ ½·exp(−n·C²), which for C = R is half the Rayleigh approximation exp(−n·R²). The
  *    scan picks the best of M roughly independent trial periods, so FAP = 1 − (1 − p)^M.
  *    NOTE: gaps with a hard minimum and a falling density (Pareto gaps of at least 5 s) are coherent
- *    near that minimum and are called periodic; the jitter fit's uniformity test separates them.
+ *    near that minimum, so they are called periodic. The jitter fit's uniformity test can tell them
+ *    apart, but the score does not use it yet.
  * 4. Confirmation: the autocorrelation at lag P of the connection counts in bins of P/4.
  */
 import { quantileSorted } from './stats.js';

@@ -3,7 +3,7 @@
  * They cover framework default paths and User-Agents, headers of scripting tools and old browsers,
  * User-Agents that almost no other host sends, requests without a Host header, and DNS staging names.
  */
-import { getDomain } from 'tldts';
+import { registeredDomain } from '../../net/domain.js';
 
 import type { ContextSettings } from './settings.js';
 import type { HttpRow, KeyRow, StagingRow } from './queries.js';
@@ -170,7 +170,7 @@ export function stagingIndicator(key: KeyRow, rows: readonly StagingRow[]): Indi
 
 function isAnalyticsHost(host: string | null): boolean {
   if (host === null || host.trim() === '') return false;
-  const domain = getDomain(host.trim().replace(/:\d+$/, ''), { allowPrivateDomains: true });
+  const domain = registeredDomain(host.trim().replace(/:\d+$/, ''));
   return domain !== null && ANALYTICS_DOMAINS.has(domain);
 }
 
