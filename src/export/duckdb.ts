@@ -7,10 +7,9 @@
 import type { ExportRule } from './model.js';
 import {
   domainRegex,
-  ipv4Range,
-  ipv6Prefix,
+  networkTests,
   processRegex,
-  splitFamilies,
+  type AddressSql,
   type Endpoint,
   type PredicateDialect,
 } from './predicate.js';
@@ -58,22 +57,15 @@ function ipv6Hex(prefix: string, column: string): string {
     END`;
 }
 
+const DUCKDB_ADDRESS_SQL: AddressSql = {
+  hexPrefix: (column, hex) => `left(${column}, ${hex.length}) = '${hex}'`,
+  hexDigit: (column, position) => `(strpos('0123456789abcdef', substr(${column}, ${position}, 1)) - 1)`,
+  bitAnd: (left, right) => `(${left} & ${right})`,
+  isNotNull: (column) => `${column} IS NOT NULL`,
+};
+
 function cidrTest(endpoint: Endpoint, cidrs: readonly string[]): string {
-  const { ipv4, ipv6 } = splitFamilies(cidrs);
-  const tests = [
-    ...ipv4.map((cidr) => {
-      const [low, high] = ipv4Range(cidr);
-      return `${endpoint}_v4 BETWEEN ${low} AND ${high} /* ${cidr} */`;
-    }),
-    ...ipv6.map((cidr) => {
-      const { hex, partial } = ipv6Prefix(cidr);
-      const column = `${endpoint}_v6`;
-      const whole = hex === '' ? `${column} IS NOT NULL` : `left(${column}, ${hex.length}) = '${hex}'`;
-      if (partial === null) return `${whole} /* ${cidr} */`;
-      const digit = `(strpos('0123456789abcdef', substr(${column}, ${hex.length + 1}, 1)) - 1)`;
-      return `${whole} AND (${digit} & ${partial.mask}) = ${partial.value} /* ${cidr} */`;
-    }),
-  ];
+  const tests = networkTests(endpoint, cidrs, DUCKDB_ADDRESS_SQL);
   // coalesce: a NULL from the other address family must read as "not in the network", also under NOT.
   return `coalesce(${tests.map((test) => `(${test})`).join(' OR ')}, false)`;
 }

@@ -87,6 +87,42 @@ export function renderPredicate(predicate: Predicate, dialect: PredicateDialect)
   }
 }
 
+/** The SQL pieces that test an address column against networks, for the SQL targets. */
+export interface AddressSql {
+  /** `column` starts with the hex digits `hex` (lower case). */
+  hexPrefix(column: string, hex: string): string;
+  /** The value 0–15 of the hex digit at 1-based `position` of `column`. */
+  hexDigit(column: string, position: number): string;
+  /** Bitwise AND of two integers. */
+  bitAnd(left: string, right: number): string;
+  isNotNull(column: string): string;
+}
+
+/**
+ * Writes one test per network over the columns `<endpoint>_v4` (an IPv4 address as an unsigned 32-bit
+ * number) and `<endpoint>_v6` (an IPv6 address as 32 hex digits), which the query computes beforehand.
+ * IPv4 networks are ranges; IPv6 networks are hex prefixes plus a masked digit when the prefix length is
+ * not a multiple of 4. Each test carries the network as a comment. A NULL from the other address family
+ * is left to the caller to read as false.
+ */
+export function networkTests(endpoint: Endpoint, cidrs: readonly string[], sql: AddressSql): string[] {
+  const { ipv4, ipv6 } = splitFamilies(cidrs);
+  return [
+    ...ipv4.map((cidr) => {
+      const [low, high] = ipv4Range(cidr);
+      return `${endpoint}_v4 BETWEEN ${low} AND ${high} /* ${cidr} */`;
+    }),
+    ...ipv6.map((cidr) => {
+      const { hex, partial } = ipv6Prefix(cidr);
+      const column = `${endpoint}_v6`;
+      const whole = hex === '' ? sql.isNotNull(column) : sql.hexPrefix(column, hex);
+      if (partial === null) return `${whole} /* ${cidr} */`;
+      const digit = sql.hexDigit(column, hex.length + 1);
+      return `${whole} AND ${sql.bitAnd(digit, partial.mask)} = ${partial.value} /* ${cidr} */`;
+    }),
+  ];
+}
+
 /** Splits CIDRs by address family, keeping their order. */
 export function splitFamilies(cidrs: readonly string[]): { ipv4: string[]; ipv6: string[] } {
   const ipv4: string[] = [];
