@@ -18,7 +18,7 @@ import {
 } from './detect/registry.js';
 import { assignDirections } from './ingest/finalize.js';
 import type { FieldMapping, TimeFormat } from './ingest/generic/mapping.js';
-import { importFiles, type ImportProgress } from './ingest/import.js';
+import { applyRetention, importFiles, type ImportProgress, type RetentionResult } from './ingest/import.js';
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
 import { DuckDbStore } from './store/duckdb.js';
@@ -43,6 +43,11 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   detectorOptions?: Partial<DetectorOptionsById[D]>;
   /** End of the analysis window, epoch ms; defaults to the newest event. */
   now?: number;
+  /**
+   * With `db`: after the import, delete the rows that started more than this many milliseconds before
+   * `now` (see applyRetention). Without paths, the dataset is then opened for writing.
+   */
+  retentionMs?: number;
   /** CIDRs counted as local; defaults to DEFAULT_LOCAL_NETWORKS. */
   localNetworks?: readonly string[];
   strict?: boolean;
@@ -89,6 +94,8 @@ export interface ScanResult<D extends DetectorId = DetectorId> {
   events: number;
   /** The end of the analysis window used, or null when there were no events. */
   now: number | null;
+  /** The rows deleted by `retentionMs`, or null without it. */
+  retention: RetentionResult | null;
   elapsedMs: number;
 }
 
@@ -98,6 +105,9 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
   const paths = options.paths ?? [];
   if (paths.length === 0 && options.db === undefined) {
     throw new UsageError('nothing to scan: give log files or folders, or --db with a saved dataset');
+  }
+  if (options.retentionMs !== undefined && options.db === undefined) {
+    throw new UsageError(RETENTION_WITHOUT_DB);
   }
   const localNetworks = new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS);
   if (paths.length === 0 && options.db !== undefined && !existsSync(options.db)) {
@@ -109,9 +119,9 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
 
   // Without paths the dataset is only read, so it is opened read-only: the file may be on read-only
   // storage, and other scans may read it at the same time. Directions for other local networks are
-  // computed in a copy of its events.
+  // computed in a copy of its events. A retention deletes rows, so it opens the dataset for writing.
   const signal = options.signal ? { signal: options.signal } : {};
-  const readOnly = paths.length === 0;
+  const readOnly = paths.length === 0 && options.retentionMs === undefined;
   let imported = false;
   const store = await (
     readOnly && options.db !== undefined && options.localNetworks !== undefined
@@ -135,7 +145,13 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
       imported = true;
       ingest = report.summary();
     }
-    return await analyse(store, detectorId, ingest, options, localNetworks, started);
+    const retention =
+      options.retentionMs === undefined
+        ? null
+        : await applyRetention(store, options.retentionMs, options.now);
+    // The retention has committed, so an interrupt from here on leaves the dataset changed.
+    if (retention !== null) imported = true;
+    return { ...(await analyse(store, detectorId, ingest, options, localNetworks, started)), retention };
   } catch (error) {
     throw interruptedOr(error, options.signal, options.db, imported);
   } finally {
@@ -178,7 +194,7 @@ async function analyse<D extends DetectorId>(
   options: ScanOptions<D>,
   localNetworks: LocalNetworks,
   started: number,
-): Promise<ScanResult<D>> {
+): Promise<Omit<ScanResult<D>, 'retention'>> {
   await store.run('BEGIN TRANSACTION');
   try {
     if (ingest === null && options.localNetworks !== undefined) {
@@ -260,9 +276,16 @@ async function suppressBeacons(
 
 export interface ImportResult {
   ingest: IngestSummary;
+  /** Events in the dataset after the import and the retention. */
   events: number;
+  /** The rows deleted by `retentionMs`, or null without it. */
+  retention: RetentionResult | null;
   elapsedMs: number;
 }
+
+/** The message for a retention asked of a run that keeps no dataset. */
+const RETENTION_WITHOUT_DB =
+  '--retention deletes old rows from a saved dataset, so it needs --db FILE; drop --retention or add --db';
 
 /** Imports files into a saved dataset for later `scan --db` runs. */
 export async function importIntoDatabase(
@@ -270,7 +293,16 @@ export async function importIntoDatabase(
   paths: readonly string[],
   options: Pick<
     ScanOptions,
-    'localNetworks' | 'strict' | 'format' | 'mapping' | 'timeFormat' | 'onProgress' | 'onStage' | 'signal'
+    | 'localNetworks'
+    | 'strict'
+    | 'format'
+    | 'mapping'
+    | 'timeFormat'
+    | 'onProgress'
+    | 'onStage'
+    | 'signal'
+    | 'now'
+    | 'retentionMs'
   > = {},
 ): Promise<ImportResult> {
   const started = performance.now();
@@ -291,8 +323,17 @@ export async function importIntoDatabase(
       ...(options.onStage ? { onStage: options.onStage } : {}),
     });
     imported = true;
+    const retention =
+      options.retentionMs === undefined
+        ? null
+        : await applyRetention(store, options.retentionMs, options.now);
     const [counted] = await store.all<{ events: number }>('SELECT count(*) AS events FROM events');
-    return { ingest: report.summary(), events: counted?.events ?? 0, elapsedMs: performance.now() - started };
+    return {
+      ingest: report.summary(),
+      events: counted?.events ?? 0,
+      retention,
+      elapsedMs: performance.now() - started,
+    };
   } catch (error) {
     throw interruptedOr(error, options.signal, db, imported);
   } finally {

@@ -16,7 +16,7 @@ import {
   type TimeFormat,
 } from '../ingest/generic/mapping.js';
 import type { Detector } from '../detect/detector.js';
-import { parseDuration } from '../detect/duration.js';
+import { formatDuration, parseDuration } from '../detect/duration.js';
 import { DEFAULT_DETECTOR_OPTIONS, DETECTOR_IDS, DETECTORS, type DetectorId } from '../detect/registry.js';
 import {
   EXIT_INTERNAL,
@@ -43,7 +43,16 @@ import { listFormats, renderFormats } from './formats.js';
 import { ruleCommand } from './rule.js';
 import { simulateCommand } from './simulate.js';
 import { tuneCommand } from './tune.js';
-import { collect, parseFraction, parseInteger, parsePortList, parseTime, parseWindow } from './parse.js';
+import {
+  collect,
+  parseFraction,
+  parseInteger,
+  parsePortList,
+  parseRetention,
+  parseTime,
+  parseWindow,
+} from './parse.js';
+import type { RetentionResult } from '../ingest/import.js';
 import { startRun, StoppedBySignalError, stoppedBySignal } from './interrupt.js';
 import { createProgress } from './progress.js';
 
@@ -55,6 +64,15 @@ const LISTED_INTEL_PROBLEMS = 5;
  * accepted, because some captures (Stratosphere's) have times relative to their start.
  */
 const EPOCH_SECONDS_LOOKALIKE = 1e11;
+
+/**
+ * Help for --retention. The analysis time defaults to the newest event rather than the clock, because
+ * logs are often analysed long after they were written, and the clock would then delete all of them.
+ */
+const RETENTION_HELP =
+  'with --db: after the import, delete events and DNS queries that started more than this long before ' +
+  'the analysis time (--now, default: the newest event in the dataset, not the clock, so that old logs ' +
+  'can be analysed offline), such as 14d, 36h, 90m or 2w';
 
 /** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
@@ -72,6 +90,7 @@ Exit codes:
 interface ScanFlags {
   detector: DetectorId;
   db?: string;
+  retention?: number;
   json?: boolean;
   ndjson?: boolean;
   csv?: boolean;
@@ -103,6 +122,8 @@ interface ScanFlags {
 
 interface ImportFlags {
   db: string;
+  now?: number;
+  retention?: number;
   format?: string;
   map?: string[];
   timeFormat?: string;
@@ -143,6 +164,7 @@ export function buildProgram(): Command {
       '--db <file>',
       'DuckDB file: import the given paths into it, or, with no paths, open it read-only and scan it as saved',
     )
+    .option('--retention <duration>', RETENTION_HELP, parseRetention)
     .addOption(new Option('--json', 'write findings as one JSON array').conflicts(['ndjson', 'csv']))
     .addOption(new Option('--ndjson', 'write one JSON finding per line').conflicts(['json', 'csv']))
     .addOption(new Option('--csv', 'write findings as CSV with a header row').conflicts(['json', 'ndjson']))
@@ -247,6 +269,12 @@ export function buildProgram(): Command {
     .description('Import logs into a DuckDB file for later `scan --db`')
     .argument('<paths...>', 'log files or folders')
     .requiredOption('--db <file>', 'DuckDB file to create or add to')
+    .option('--retention <duration>', RETENTION_HELP, parseRetention)
+    .option(
+      '--now <time>',
+      'analysis time that --retention counts back from: epoch ms or ISO 8601 (default: newest event)',
+      parseTime,
+    )
     .option('--local-net <cidr>', 'local network, repeatable; replaces the defaults', collect)
     .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
     .option('--strict', 'fail on the first skipped line or unusable file')
@@ -314,7 +342,7 @@ async function resolveLocalNetworks(flags: {
 
 async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   const progress = createProgress(flags.progress && !flags.quiet);
-  const writesDataset = flags.db !== undefined && paths.length > 0;
+  const writesDataset = flags.db !== undefined && (paths.length > 0 || flags.retention !== undefined);
   const run = startRun(progress.stop, writesDataset ? flags.db : undefined);
   let result;
   try {
@@ -337,6 +365,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
       ...(await resolveMapping(flags)),
       ...(flags.db !== undefined ? { db: flags.db } : {}),
       ...(flags.now !== undefined ? { now: flags.now } : {}),
+      ...(flags.retention !== undefined ? { retentionMs: flags.retention } : {}),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
     };
     result = await scan(options);
@@ -378,6 +407,9 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   }
   if (!flags.quiet) {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+    if (result.retention !== null && flags.retention !== undefined) {
+      process.stderr.write(retentionMessage(result.retention, flags.retention));
+    }
     if (flags.now !== undefined && flags.now < EPOCH_SECONDS_LOOKALIKE) {
       process.stderr.write(
         `beaconhunt: --now ${flags.now} is read as epoch milliseconds (${new Date(flags.now).toISOString()}); for epoch seconds multiply by 1000\n`,
@@ -575,6 +607,8 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
       ...(flags.format !== undefined ? { format: flags.format } : {}),
       ...(await resolveMapping(flags)),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
+      ...(flags.now !== undefined ? { now: flags.now } : {}),
+      ...(flags.retention !== undefined ? { retentionMs: flags.retention } : {}),
     });
   } catch (error) {
     throw stoppedBySignal(run, error);
@@ -586,8 +620,27 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
     throw stoppedBySignal(run, new InterruptedError(interruptedRunMessage(flags.db, true)));
   if (!flags.quiet) {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
+    if (result.retention !== null && flags.retention !== undefined) {
+      process.stderr.write(retentionMessage(result.retention, flags.retention));
+    }
     process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${flags.db}\n`);
   }
+}
+
+/** Describes what --retention deleted, as one stderr line. */
+function retentionMessage(retention: RetentionResult, retentionMs: number): string {
+  const duration = formatDuration(retentionMs);
+  if (retention.now === null || retention.cutoff === null) {
+    return `beaconhunt: --retention ${duration}: the dataset has no events or DNS queries; nothing dropped\n`;
+  }
+  const events = retention.events.toLocaleString('en-US');
+  const queries = retention.dnsQueries.toLocaleString('en-US');
+  const cutoff = new Date(retention.cutoff).toISOString();
+  const now = new Date(retention.now).toISOString();
+  return (
+    `beaconhunt: --retention ${duration}: dropped ${events} events and ${queries} DNS queries that ` +
+    `started before ${cutoff} (${duration} before the analysis time ${now})\n`
+  );
 }
 
 /** Runs the CLI and returns its exit code. Errors are written to stderr as one line and mapped to a code. */

@@ -46,6 +46,31 @@ export function parseWindow(text: string): number {
   return ms;
 }
 
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * Parses --retention: the units of --window (ms, s, m, h, d) and also weeks, such as 14d, 36h, 90m or 2w,
+ * into milliseconds. Zero is rejected, because it would delete every row older than the newest one.
+ */
+export function parseRetention(text: string): number {
+  const weeks = /^(\d+)w$/.exec(text);
+  let ms: number;
+  if (weeks !== null) {
+    ms = Number(weeks[1]) * WEEK_MS;
+    if (!Number.isSafeInteger(ms)) {
+      throw new InvalidArgumentError(`--retention "${text}" exceeds ${Number.MAX_SAFE_INTEGER} ms`);
+    }
+  } else {
+    try {
+      ms = parseDuration(text);
+    } catch (error) {
+      throw new InvalidArgumentError(`${(error as Error).message}; --retention also takes weeks, such as 2w`);
+    }
+  }
+  if (ms === 0) throw new InvalidArgumentError(`--retention must be longer than zero, got "${text}"`);
+  return ms;
+}
+
 /** Accepts epoch milliseconds or an ISO 8601 date-time; a date-time without a zone is read as UTC. */
 export function parseTime(text: string): number {
   const trimmed = text.trim();

@@ -2,9 +2,12 @@
  * The import stage: files in, normalised events out. Each file is sampled, matched to a format and
  * loaded; the outcome of every file and every skipped line goes into the report.
  */
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 
+import { newestEventTime } from '../detect/detector.js';
 import { InputError, UsageError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
@@ -13,6 +16,8 @@ import {
   DNS_RESPONSES_TABLE,
   EVENTS_TABLE,
   FILES_TABLE,
+  FLOW_HTTP_TABLE,
+  FLOW_TLS_TABLE,
   REJECTS_TABLE,
 } from '../store/schema.js';
 import {
@@ -53,6 +58,12 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Called when the import moves on to a stage that has no progress of its own. */
   onStage?: (stage: string) => void;
+  /**
+   * Records each file's SHA-256 and passes over a file whose content the dataset already contains under
+   * any path. By default it is on for a database file, and for an in-memory store when the run has more
+   * than one file, because one file in memory has nothing to be compared with.
+   */
+  hashContent?: boolean;
 }
 
 export interface ImportProgress {
@@ -206,6 +217,7 @@ async function importEach(
   loaded: string[],
 ): Promise<void> {
   const forced = options.format === undefined ? null : requireFormat(options.format);
+  const hashContent = options.hashContent ?? (store.path !== ':memory:' || files.length > 1);
   for (const [index, file] of files.entries()) {
     store.throwIfInterrupted();
     const emit = (fraction: number, current: string | null, done: number) =>
@@ -222,7 +234,7 @@ async function importEach(
       : null;
     try {
       const outcome = await inTransaction(store, () =>
-        importOne(store, file, report, localNetworks, options, forced),
+        importOne(store, file, report, localNetworks, { ...options, hashContent }, forced),
       );
       if (outcome.status === 'loaded') loaded.push(file.path);
       report.addFile(outcome);
@@ -320,21 +332,41 @@ async function importOne(
     );
   }
 
-  // NOTE: a file counts as already imported by path and size; a content hash would also catch a copy
-  // under another name.
+  // A file at a path the catalogue has, with the same size, is passed over without reading it again, so
+  // that importing a whole log folder each day reads only the new and the grown files.
+  // NOTE: a file rewritten in place with other content of the same size is therefore not read again.
   const [previous] = await store.all<{ imports: number; sameSize: number }>(
     `SELECT count(*) AS imports, count(*) FILTER (WHERE bytes = ?) AS sameSize FROM ${FILES_TABLE} WHERE path = ?`,
     [sample.bytes, file.path],
   );
   if ((previous?.sameSize ?? 0) > 0) {
-    return {
-      path: file.path,
-      format: format.id,
-      status: 'ignored',
-      events: 0,
-      skipped: 0,
-      message: `${file.path}: already in this dataset (same path and size); not imported again`,
-    };
+    return passedOver(
+      file.path,
+      format.id,
+      `${file.path}: already in this dataset (same path and size); not imported again`,
+    );
+  }
+
+  // The digest is computed before the load, so a copy costs one read and no load or rollback. The load
+  // then reads the file a second time, from the page cache when the file fits in free memory.
+  let sha256: string | null = null;
+  if (options.hashContent === true) {
+    try {
+      sha256 = await sha256OfFile(await contentPath(file));
+    } catch (error) {
+      const inputError = await fileSystemInputError(file.path, error);
+      if (inputError !== null) return failOrIgnore(inputError);
+      throw error;
+    }
+    const earlier = await findSameContent(store, sha256);
+    if (earlier !== null) {
+      return passedOver(
+        file.path,
+        format.id,
+        `${file.path}: same content as ${earlier.path}, imported ${new Date(earlier.importedat).toISOString()}; ` +
+          'not imported again',
+      );
+    }
   }
 
   // A file imported again (a log that grew since it was added to this dataset) is read from its first
@@ -391,16 +423,56 @@ async function importOne(
     outcome.message = damagedDataMessage(file.path, damage, result.events);
   }
   if (result.status === 'loaded') {
-    await store.run(`INSERT INTO ${FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?)`, [
-      file.path,
-      format.id,
-      sample.bytes,
-      result.events,
-      result.skipped,
-      Date.now(),
-    ]);
+    await store.run(
+      `INSERT INTO ${FILES_TABLE} (path, format, bytes, events, skipped, importedat, sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [file.path, format.id, sample.bytes, result.events, result.skipped, Date.now(), sha256],
+    );
   }
   return outcome;
+}
+
+/**
+ * Returns the path whose bytes identify a file: the file the user named, as stored on disk. The stored
+ * bytes need no decompression, are the fewest to read, and give the digest that `sha256sum FILE` prints,
+ * so a catalogue row can be checked by hand. The price is that a log and its gzip copy (conn.log and
+ * conn.log.gz) count as different content. Standard input and zip members have no file of their own on
+ * disk, so their unpacked copy is hashed.
+ */
+async function contentPath(file: InputFile): Promise<string> {
+  if (file.readPath === undefined) return file.path;
+  if (file.path === STANDARD_INPUT_NAME) return file.readPath;
+  const info = await stat(file.path).catch(() => null);
+  return info?.isFile() === true ? file.path : file.readPath;
+}
+
+/** Returns the SHA-256 of a file's bytes as lower-case hex. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** Read size for hashing; larger chunks than the 64 KiB default mean fewer calls into the hash. */
+const HASH_CHUNK_BYTES = 1 << 20;
+
+/** Returns the earliest catalogue entry with this digest, or null when the dataset has none. */
+async function findSameContent(
+  store: DuckDbStore,
+  sha256: string,
+): Promise<{ path: string; importedat: number } | null> {
+  const [row] = await store.all<{ path: string; importedat: number }>(
+    `SELECT path, importedat FROM ${FILES_TABLE} WHERE sha256 = ? ORDER BY importedat, path LIMIT 1`,
+    [sha256],
+  );
+  return row ?? null;
+}
+
+/** The outcome of a file already in the dataset, which is not read again. */
+function passedOver(path: string, format: string, message: string): FileOutcome {
+  return { path, format, status: 'ignored', events: 0, skipped: 0, message };
 }
 
 /**
@@ -447,4 +519,53 @@ async function forgetFile(store: DuckDbStore, path: string): Promise<void> {
 function firstLineOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
+}
+
+/** The rows deleted by `applyRetention`, with the times that decided the cut. */
+export interface RetentionResult {
+  /** The analysis time the retention is counted back from, epoch ms; null for an empty dataset. */
+  now: number | null;
+  /** Rows that started before this time, epoch ms, were deleted; null for an empty dataset. */
+  cutoff: number | null;
+  /** Connection events deleted. */
+  events: number;
+  /** DNS queries deleted. */
+  dnsQueries: number;
+}
+
+/**
+ * Deletes the events, DNS queries and TLS and HTTP side-table rows that started before `now` minus
+ * `retentionMs`. A row that started exactly at the cutoff is kept. `now` defaults to the newest event or
+ * DNS query in the dataset, the default end of a scan's window, because the wall clock would empty a
+ * dataset of old logs under analysis. The catalogue of files is kept, so that a rotated file given again
+ * is still recognised and passed over. Runs in one transaction.
+ */
+export async function applyRetention(
+  store: DuckDbStore,
+  retentionMs: number,
+  now?: number,
+): Promise<RetentionResult> {
+  const analysisTime = now ?? (await newestEventTime(store));
+  if (analysisTime === null) return { now: null, cutoff: null, events: 0, dnsQueries: 0 };
+  const cutoff = analysisTime - retentionMs;
+  return inTransaction(store, async () => {
+    const events = await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE starttime < ?`, [cutoff]);
+    const dnsQueries = await store.run(`DELETE FROM ${DNS_QUERIES_TABLE} WHERE starttime < ?`, [cutoff]);
+    // Suricata responses are merged into their queries at the end of an import, so this table is
+    // normally empty. A response left without a query is cut like any other row.
+    await store.run(`DELETE FROM ${DNS_RESPONSES_TABLE} WHERE starttime < ?`, [cutoff]);
+    for (const table of await existingFlowSideTables(store)) {
+      await store.run(`DELETE FROM ${table} WHERE ts < ?`, [cutoff]);
+    }
+    return { now: analysisTime, cutoff, events, dnsQueries };
+  });
+}
+
+/** Returns which of the TLS and HTTP side tables exist; the first loader that needs them creates them. */
+async function existingFlowSideTables(store: DuckDbStore): Promise<string[]> {
+  const rows = await store.all<{ name: string }>(
+    `SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database()
+       AND table_name IN ('${FLOW_TLS_TABLE}', '${FLOW_HTTP_TABLE}') ORDER BY table_name`,
+  );
+  return rows.map((row) => row.name);
 }

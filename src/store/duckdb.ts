@@ -21,6 +21,7 @@ import {
   EVENTS_TABLE,
   FLOW_HTTP_TABLE,
   FLOW_TLS_TABLE,
+  MIGRATE_FILES_TABLE_SQL,
 } from './schema.js';
 import type { EventSink, SqlValue, Store } from './store.js';
 
@@ -135,6 +136,8 @@ export class DuckDbStore implements Store {
     await this.run(createEventsTableSql());
     await this.run(CREATE_REJECTS_TABLE_SQL);
     await this.run(CREATE_FILES_TABLE_SQL);
+    // A dataset made by an older version has a catalogue without the newer columns.
+    for (const sql of MIGRATE_FILES_TABLE_SQL) await this.run(sql);
     await this.run(createDnsTableSql(DNS_QUERIES_TABLE));
     await this.run(createDnsTableSql(DNS_RESPONSES_TABLE));
   }

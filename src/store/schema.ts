@@ -33,15 +33,31 @@ export const CREATE_REJECTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${REJECTS_TA
   excerpt VARCHAR
 )`;
 
-/** One row per imported file, so a persistent dataset records what it was built from. */
+/**
+ * One row per imported file, so a persistent dataset records what it was built from and an import can
+ * pass over a file it already holds.
+ * - path: the file as the user named it, which is also its events' sourcefile.
+ * - bytes: the size of the content read, after unpacking a bzip2, Zstandard or zip file. A gzip file
+ *   keeps its compressed size, because DuckDB reads it directly.
+ * - importedat: when the import committed the file, epoch ms UTC.
+ * - sha256: the hex SHA-256 of the file's bytes as stored on disk (see import.ts). NULL in rows written
+ *   before this column existed, and for files imported while content hashing was off.
+ */
 export const CREATE_FILES_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${FILES_TABLE} (
   path VARCHAR,
   format VARCHAR,
   bytes BIGINT,
   events BIGINT,
   skipped BIGINT,
-  importedat BIGINT
+  importedat BIGINT,
+  sha256 VARCHAR
 )`;
+
+/**
+ * Adds the sha256 column to a catalogue made before it existed. Such rows get NULL, and the import
+ * matches them by path and size only.
+ */
+export const MIGRATE_FILES_TABLE_SQL = [`ALTER TABLE ${FILES_TABLE} ADD COLUMN IF NOT EXISTS sha256 VARCHAR`];
 
 /**
  * Returns the DDL of a table of DNS queries (DNS_QUERIES_TABLE, DNS_RESPONSES_TABLE).
