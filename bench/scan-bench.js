@@ -2,11 +2,12 @@
 // Benchmark: `beaconhunt scan` end to end on a generated Zeek conn.log, against DuckDB alone running the
 // seed rule's GROUP BY on the same file. Prints a Markdown table row per size; run `npm run build` first.
 //
-//   npm run bench                      # 1,000,000 connections
-//   npm run bench -- 200000 1000000    # several sizes
+//   npm run bench                                  # 1,000,000 connections
+//   npm run bench -- 1000000 5000000 20000000      # several sizes; 20M needs about 2 GB in bench/out
+//   BEACONHUNT_MEMORY_LIMIT=4GiB npm run bench     # the scan's DuckDB memory limit (default: see below)
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 import { Random } from '../dist/simulate/random.js';
 import { zeekUid } from '../dist/simulate/writers.js';
+import { MEMORY_LIMIT_ENV, resolveMemoryLimit } from '../dist/store/duckdb.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'bench', 'out');
@@ -35,12 +37,15 @@ const HEADER = [
 
 /**
  * Writes `count` connections over 24 h: 2 % from 40 beacons with 20 % jitter, the rest random traffic
- * from 2,000 office hosts to 20,000 destinations, so that many pairs reach the scoring stage.
+ * from 2,000 office hosts to 20,000 destinations, so that many pairs reach the scoring stage. Lines go
+ * out in batches of 10,000 with backpressure, so memory stays flat whatever the count. The file is
+ * written under a temporary name and renamed when complete, so that an interrupted run is not reused.
  */
 async function generate(path, count) {
   const random = new Random(42);
   const start = Date.parse('2026-11-02T00:00:00Z') / 1000;
-  const out = createWriteStream(path);
+  const partial = `${path}.partial`;
+  const out = createWriteStream(partial);
   out.write(`${HEADER}\n`);
   const beaconEvents = Math.floor(count * 0.02);
   let buffer = [];
@@ -84,6 +89,7 @@ async function generate(path, count) {
   }
   await flush();
   await new Promise((resolve) => out.end(resolve));
+  renameSync(partial, path);
 }
 
 /** Runs a command and returns wall seconds and peak resident memory in MB, read by GNU time. */
@@ -124,10 +130,18 @@ mkdirSync(outDir, { recursive: true });
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
+// The scan child inherits BEACONHUNT_MEMORY_LIMIT; DuckDB alone runs with DuckDB's defaults.
+const limit = resolveMemoryLimit(undefined);
+const limitSource = process.env[MEMORY_LIMIT_ENV] ? MEMORY_LIMIT_ENV : 'default';
 console.log(
-  '| connections | file MB | beaconhunt scan s | events/s | peak MB | DuckDB seed rule s | ratio |',
+  `scan memory limit: ${(limit / 2 ** 30).toFixed(2)} GiB (${limitSource}); load average at start: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ')}; ${new Date().toISOString()}`,
 );
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| connections | file MB | beaconhunt scan s | s per million | events/s | peak MB | DuckDB seed rule s | ratio |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
   const path = join(outDir, `conn-${size}.log`);
   if (!existsSync(path)) await generate(path, size);
@@ -142,6 +156,7 @@ for (const size of sizes) {
   const floor = await duckdbSeedRule(path);
   console.log(
     `| ${size.toLocaleString('en-US')} | ${megabytes.toFixed(0)} | ${scanRun.seconds.toFixed(2)} | ` +
+      `${(scanRun.seconds / (size / 1e6)).toFixed(2)} | ` +
       `${Math.round(size / scanRun.seconds).toLocaleString('en-US')} | ${scanRun.peakMb.toFixed(0)} | ${floor.toFixed(2)} | ` +
       `${(scanRun.seconds / floor).toFixed(2)} |`,
   );

@@ -21,6 +21,7 @@ import type { FieldMapping, TimeFormat } from './ingest/generic/mapping.js';
 import { applyRetention, importFiles, type ImportProgress, type RetentionResult } from './ingest/import.js';
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
+import { scanOnClickHouse } from './scan-clickhouse.js';
 import { DuckDbStore } from './store/duckdb.js';
 import {
   compileTuning,
@@ -33,6 +34,11 @@ import {
 export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** Files and folders to read; may be empty when `db` names a saved dataset. */
   paths?: readonly string[];
+  /**
+   * A ClickHouse dataset, `clickhouse://HOST:PORT/DATABASE[?cluster=NAME]`: `paths` are imported into it,
+   * and the detector runs on the rows ClickHouse selects for it (see scan-clickhouse.ts).
+   */
+  engine?: string;
   /**
    * A DuckDB database file: `paths` are imported into it, and a scan without paths opens it read-only.
    * The analysis itself never changes it.
@@ -75,6 +81,8 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
    * unfinished import is undone and the database is closed.
    */
   signal?: AbortSignal;
+  /** DuckDB's memory limit in bytes; see StoreOpenOptions.memoryLimit for the default. */
+  memoryLimit?: number;
 }
 
 export interface SuppressedFinding<F> {
@@ -101,6 +109,7 @@ export interface ScanResult<D extends DetectorId = DetectorId> {
 
 export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions<D>): Promise<ScanResult<D>> {
   const started = performance.now();
+  if (options.engine !== undefined) return scanOnClickHouse(options, started);
   const detectorId = (options.detector ?? 'beacon') as D;
   const paths = options.paths ?? [];
   if (paths.length === 0 && options.db === undefined) {
@@ -120,13 +129,16 @@ export async function scan<D extends DetectorId = 'beacon'>(options: ScanOptions
   // Without paths the dataset is only read, so it is opened read-only: the file may be on read-only
   // storage, and other scans may read it at the same time. Directions for other local networks are
   // computed in a copy of its events. A retention deletes rows, so it opens the dataset for writing.
-  const signal = options.signal ? { signal: options.signal } : {};
+  const openOptions = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
+  };
   const readOnly = paths.length === 0 && options.retentionMs === undefined;
   let imported = false;
   const store = await (
     readOnly && options.db !== undefined && options.localNetworks !== undefined
-      ? DuckDbStore.openCopy(options.db, signal)
-      : DuckDbStore.open(options.db ?? ':memory:', { readOnly, ...signal })
+      ? DuckDbStore.openCopy(options.db, openOptions)
+      : DuckDbStore.open(options.db ?? ':memory:', { readOnly, ...openOptions })
   ).catch((error: unknown) => {
     throw interruptedOr(error, options.signal, options.db, imported);
   });
@@ -187,7 +199,7 @@ export function interruptedRunMessage(db: string | undefined, imported: boolean)
  * Runs the detector. The analysis changes nothing in a saved dataset: it runs in a transaction that is
  * rolled back, so directions recomputed for --local-net last only for this scan.
  */
-async function analyse<D extends DetectorId>(
+export async function analyse<D extends DetectorId>(
   store: DuckDbStore,
   detectorId: D,
   ingest: IngestSummary | null,
@@ -303,15 +315,17 @@ export async function importIntoDatabase(
     | 'signal'
     | 'now'
     | 'retentionMs'
+    | 'memoryLimit'
   > = {},
 ): Promise<ImportResult> {
   const started = performance.now();
   let imported = false;
-  const store = await DuckDbStore.open(db, options.signal ? { signal: options.signal } : {}).catch(
-    (error: unknown) => {
-      throw interruptedOr(error, options.signal, db, imported);
-    },
-  );
+  const store = await DuckDbStore.open(db, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
+  }).catch((error: unknown) => {
+    throw interruptedOr(error, options.signal, db, imported);
+  });
   try {
     const report = await importFiles(store, paths, {
       localNetworks: new LocalNetworks(options.localNetworks ?? DEFAULT_LOCAL_NETWORKS),

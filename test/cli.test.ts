@@ -2,7 +2,7 @@
  * The `beaconhunt` command as a user runs it: the built binary in a child process, its stdout, stderr and
  * exit code. `npm test` builds dist/ first.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,36 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
+import { beaconhunt, BIN } from './run-cli.js';
 import { REPOSITORY_ROOT } from './shared-data.js';
 
-const run = promisify(execFile);
-const BIN = join(REPOSITORY_ROOT, 'bin', 'beaconhunt.js');
 const SAMPLE_ZEEK = join(REPOSITORY_ROOT, 'samples', 'zeek');
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function beaconhunt(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: REPOSITORY_ROOT,
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 let workdir: string;
 

@@ -2,35 +2,14 @@
  * Incremental import and --retention as a user runs them: the built binary in a child process, its stderr
  * and exit code, and the dataset it leaves. `npm test` builds dist/ first.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-import { REPOSITORY_ROOT } from './shared-data.js';
-
-const run = promisify(execFile);
-const BIN = join(REPOSITORY_ROOT, 'bin', 'beaconhunt.js');
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function beaconhunt(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPOSITORY_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { beaconhunt } from './run-cli.js';
 
 /** Returns the number of rows in `table` of the dataset at `db`, opened read-only. */
 async function countRows(db: string, table: string): Promise<number> {

@@ -36,6 +36,10 @@ import {
   type ScanOptions,
   type ScanResult,
 } from '../scan.js';
+import { importIntoClickHouse } from '../scan-clickhouse.js';
+import { shardSetupSql } from '../store/clickhouse/schema.js';
+import type { WorkingSetRows } from '../store/clickhouse/transfer.js';
+import { MEMORY_LIMIT_ENV, parseMemoryLimit } from '../store/duckdb.js';
 import { renderSuppressed, type SuppressedRow } from '../tune/index.js';
 import { aqlCommand } from './aql.js';
 import { evalCommand } from './eval.js';
@@ -65,6 +69,11 @@ const LISTED_INTEL_PROBLEMS = 5;
  */
 const EPOCH_SECONDS_LOOKALIKE = 1e11;
 
+/** Help for --engine. */
+const ENGINE_HELP =
+  'ClickHouse dataset instead of memory or --db: clickhouse://HOST:PORT/DATABASE (HTTP port), with ' +
+  '?cluster=NAME for a sharded cluster (see docs/scaling.md)';
+
 /**
  * Help for --retention. The analysis time defaults to the newest event rather than the clock, because
  * logs are often analysed long after they were written, and the clock would then delete all of them.
@@ -73,6 +82,11 @@ const RETENTION_HELP =
   'with --db: after the import, delete events and DNS queries that started more than this long before ' +
   'the analysis time (--now, default: the newest event in the dataset, not the clock, so that old logs ' +
   'can be analysed offline), such as 14d, 36h, 90m or 2w';
+
+/** Help for --memory-limit, which scan and import share. */
+const MEMORY_LIMIT_HELP =
+  `memory DuckDB may use before it spills table data to a temporary folder, such as 1.5GB or 800MiB ` +
+  `(at least 640MiB; default: ${MEMORY_LIMIT_ENV} when set, else 80 % of RAM up to 750MB)`;
 
 /** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
@@ -90,6 +104,7 @@ Exit codes:
 interface ScanFlags {
   detector: DetectorId;
   db?: string;
+  engine?: string;
   retention?: number;
   json?: boolean;
   ndjson?: boolean;
@@ -118,10 +133,12 @@ interface ScanFlags {
   intel?: string[];
   quiet?: boolean;
   progress: boolean;
+  memoryLimit?: string;
 }
 
 interface ImportFlags {
-  db: string;
+  db?: string;
+  engine?: string;
   now?: number;
   retention?: number;
   format?: string;
@@ -132,6 +149,7 @@ interface ImportFlags {
   strict?: boolean;
   quiet?: boolean;
   progress: boolean;
+  memoryLimit?: string;
 }
 
 /** Reads the version from the package.json that ships beside dist/, wherever the package is installed. */
@@ -164,6 +182,7 @@ export function buildProgram(): Command {
       '--db <file>',
       'DuckDB file: import the given paths into it, or, with no paths, open it read-only and scan it as saved',
     )
+    .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
     .option('--retention <duration>', RETENTION_HELP, parseRetention)
     .addOption(new Option('--json', 'write findings as one JSON array').conflicts(['ndjson', 'csv']))
     .addOption(new Option('--ndjson', 'write one JSON finding per line').conflicts(['json', 'csv']))
@@ -259,6 +278,7 @@ export function buildProgram(): Command {
       'beacon: threat-intelligence list of IPs, CIDRs and domains, one per line (repeatable)',
       collect,
     )
+    .option('--memory-limit <size>', MEMORY_LIMIT_HELP)
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -266,9 +286,10 @@ export function buildProgram(): Command {
 
   program
     .command('import')
-    .description('Import logs into a DuckDB file for later `scan --db`')
+    .description('Import logs into a DuckDB file or a ClickHouse dataset for later scans')
     .argument('<paths...>', 'log files or folders')
-    .requiredOption('--db <file>', 'DuckDB file to create or add to')
+    .option('--db <file>', 'DuckDB file to create or add to')
+    .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
     .option('--retention <duration>', RETENTION_HELP, parseRetention)
     .option(
       '--now <time>',
@@ -291,6 +312,7 @@ export function buildProgram(): Command {
       '--time-format <format>',
       'how a mapped start time is written: auto, epoch-s, epoch-ms, epoch-us, iso or a strptime pattern',
     )
+    .option('--memory-limit <size>', MEMORY_LIMIT_HELP)
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -303,6 +325,19 @@ export function buildProgram(): Command {
     .action((flags: { json?: boolean }) => {
       const listings = listFormats();
       process.stdout.write(flags.json ? `${JSON.stringify(listings, null, 2)}\n` : renderFormats(listings));
+    });
+
+  program
+    .command('shard-ddl')
+    .description(
+      'Print the statements that prepare one shard of a ClickHouse cluster for --engine ...?cluster=NAME',
+    )
+    .argument('<database>', 'database name, the same on every shard and in the --engine URL')
+    .action((database: string) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+        throw new UsageError(`${database}: a database name is letters, digits and underscores`);
+      }
+      process.stdout.write(`${shardSetupSql(database).join(';\n\n')};\n`);
     });
 
   // The other commands live in their own modules; copyInheritedSettings gives them the program's error
@@ -341,6 +376,8 @@ async function resolveLocalNetworks(flags: {
 }
 
 async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
+  // Parsed here rather than by commander, so that a bad size is one line of error output.
+  const memoryLimit = flags.memoryLimit === undefined ? undefined : parseMemoryLimit(flags.memoryLimit);
   const progress = createProgress(flags.progress && !flags.quiet);
   const writesDataset = flags.db !== undefined && (paths.length > 0 || flags.retention !== undefined);
   const run = startRun(progress.stop, writesDataset ? flags.db : undefined);
@@ -364,6 +401,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
       ...(flags.format !== undefined ? { format: flags.format } : {}),
       ...(await resolveMapping(flags)),
       ...(flags.db !== undefined ? { db: flags.db } : {}),
+      ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+      ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
       ...(flags.now !== undefined ? { now: flags.now } : {}),
       ...(flags.retention !== undefined ? { retentionMs: flags.retention } : {}),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
@@ -409,6 +448,9 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
     if (result.retention !== null && flags.retention !== undefined) {
       process.stderr.write(retentionMessage(result.retention, flags.retention));
+    }
+    if ('workingSet' in result && result.workingSet !== null) {
+      process.stderr.write(workingSetMessage(result.workingSet as WorkingSetRows, result.events));
     }
     if (flags.now !== undefined && flags.now < EPOCH_SECONDS_LOOKALIKE) {
       process.stderr.write(
@@ -594,12 +636,19 @@ function detectorOptions(flags: ScanFlags): ScanOptions['detectorOptions'] {
 }
 
 async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
+  const memoryLimit = flags.memoryLimit === undefined ? undefined : parseMemoryLimit(flags.memoryLimit);
+  if (flags.db === undefined && flags.engine === undefined) {
+    throw new UsageError(
+      'import needs a dataset: give --db FILE or --engine clickhouse://HOST:PORT/DATABASE',
+    );
+  }
+  const target = flags.db ?? flags.engine ?? '';
   const progress = createProgress(flags.progress && !flags.quiet);
   const run = startRun(progress.stop, flags.db);
   let result;
   try {
     const localNetworks = await resolveLocalNetworks(flags);
-    result = await importIntoDatabase(flags.db, paths, {
+    const options = {
       strict: flags.strict ?? false,
       onProgress: progress.update,
       onStage: progress.stage,
@@ -609,7 +658,12 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
       ...(localNetworks !== undefined ? { localNetworks } : {}),
       ...(flags.now !== undefined ? { now: flags.now } : {}),
       ...(flags.retention !== undefined ? { retentionMs: flags.retention } : {}),
-    });
+      ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+    };
+    result =
+      flags.engine !== undefined
+        ? await importIntoClickHouse(flags.engine, paths, options)
+        : { ...(await importIntoDatabase(target, paths, options)), alreadyThere: [] };
   } catch (error) {
     throw stoppedBySignal(run, error);
   } finally {
@@ -623,8 +677,20 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
     if (result.retention !== null && flags.retention !== undefined) {
       process.stderr.write(retentionMessage(result.retention, flags.retention));
     }
-    process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${flags.db}\n`);
+    for (const path of result.alreadyThere) {
+      process.stderr.write(`beaconhunt: ${path}: same content is already in ${target}; not sent again\n`);
+    }
+    process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${target}\n`);
   }
+}
+
+/** Describes the rows a ClickHouse scan read, as one stderr line. */
+function workingSetMessage(rows: WorkingSetRows, events: number): string {
+  const share = events > 0 ? ` (${((100 * rows.events) / events).toFixed(1)} %)` : '';
+  return (
+    `beaconhunt: read ${rows.events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events${share}, ` +
+    `${rows.dnsQueries.toLocaleString('en-US')} DNS queries and ${rows.httpRequests.toLocaleString('en-US')} HTTP requests from ClickHouse\n`
+  );
 }
 
 /** Describes what --retention deleted, as one stderr line. */

@@ -412,7 +412,10 @@ async function fetchGroups(
       GROUP BY sourceip, domain, lookalike, character
     ),
     entropies AS (
-      SELECT sourceip, domain, lookalike, -sum(n / total * log2(n / total)) AS entropy
+      -- Each term is rounded to 18 decimals and summed as a decimal, so the entropy is the same whatever
+      -- order the rows arrive in; a sum of doubles can differ in its last bits.
+      SELECT sourceip, domain, lookalike,
+        -CAST(sum(CAST(n / total * log2(n / total) AS DECIMAL(38, 18))) AS DOUBLE) AS entropy
       FROM (SELECT *, sum(n) OVER (PARTITION BY sourceip, domain, lookalike) AS total FROM characters)
       GROUP BY sourceip, domain, lookalike
     ),

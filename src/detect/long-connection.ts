@@ -119,6 +119,9 @@ export function buildLongConnectionQuery(
   const end = 'starttime + duration * 1000';
   const clippedStart = finite ? 'greatest(starttime, $3)' : 'starttime';
   const clipped = `greatest(0, (least(${end}, $1) - ${clippedStart}) / 1000.0)`;
+  // Summed as decimals with microsecond precision (Zeek's), so the total is exact and does not depend on
+  // the order rows are stored in, as a sum of doubles does.
+  const total = `CAST(sum(CAST(${clipped} AS DECIMAL(38, 6))) AS DOUBLE)`;
   const overlapsWindow = finite ? `starttime <= $1 AND ${end} > $3` : 'starttime <= $1';
 
   const sql = `SELECT sourceip, destinationip, destinationport,
@@ -126,7 +129,7 @@ export function buildLongConnectionQuery(
       coalesce(list(DISTINCT service ORDER BY service) FILTER (WHERE service IS NOT NULL), [])[1:${MAX_LISTED}] AS services,
       coalesce(list(DISTINCT servername ORDER BY servername) FILTER (WHERE servername IS NOT NULL), [])[1:${MAX_LISTED}] AS servernames,
       count(*) AS connections,
-      sum(${clipped}) AS "totalDurationSeconds",
+      ${total} AS "totalDurationSeconds",
       max(duration) AS "longestDurationSeconds",
       CAST(coalesce(sum(sourcebytes), 0) AS DOUBLE) AS "sourceBytes",
       CAST(coalesce(sum(destinationbytes), 0) AS DOUBLE) AS "destinationBytes",
@@ -136,7 +139,7 @@ export function buildLongConnectionQuery(
     FROM events
     WHERE duration > 0 AND isfinite(duration) AND ${overlapsWindow}
     GROUP BY sourceip, destinationip, destinationport
-    HAVING sum(${clipped}) >= $2 OR max(duration) >= $2
+    HAVING ${total} >= $2 OR max(duration) >= $2
     ORDER BY "totalDurationSeconds" DESC, "longestDurationSeconds" DESC, sourceip, destinationip,
       destinationport NULLS LAST`;
   return { sql, params };

@@ -405,6 +405,15 @@ async function importOne(
       }
       throw error;
     }
+    // Running out of memory says nothing about the file, so it fails the run even for a file found in a
+    // folder, with the way out; passing over it would hide events.
+    if (/Out of Memory Error/i.test(firstLineOf(error))) {
+      throw new InputError(
+        `${file.path}: DuckDB ran out of memory reading it as ${format.id} (${firstLineOf(error)}); ` +
+          'raise the limit with --memory-limit or BEACONHUNT_MEMORY_LIMIT, such as 4GB',
+        file.path,
+      );
+    }
     throw new FileLoadError(
       `${file.path}: could not be read as ${format.id}: ${firstLineOf(error)}`,
       file.path,

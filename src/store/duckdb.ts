@@ -3,12 +3,13 @@
  * keeps an imported dataset between runs.
  */
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
-import { InputError, InterruptedError } from '../errors.js';
+import { InputError, InterruptedError, UsageError } from '../errors.js';
 import { EVENT_COLUMNS, type ConnectionEvent } from '../model/event.js';
 import { disposeStagedFile, EventFileWriter, type StagedEventFile } from './event-file.js';
 import {
@@ -34,6 +35,85 @@ export interface StoreOpenOptions {
   readOnly?: boolean;
   /** When aborted, the running statement is interrupted and later statements that fail raise InterruptedError. */
   signal?: AbortSignal;
+  /**
+   * DuckDB's memory_limit in bytes (see parseMemoryLimit). Without it, BEACONHUNT_MEMORY_LIMIT applies,
+   * and without that, defaultMemoryLimit().
+   */
+  memoryLimit?: number;
+}
+
+/** The environment variable that sets the memory limit of every store a run opens. */
+export const MEMORY_LIMIT_ENV = 'BEACONHUNT_MEMORY_LIMIT';
+
+/**
+ * DuckDB's CSV reader buffer for the line-oriented formats: their max_line_size of 64 MiB, which they
+ * also set as buffer_size (the default, 16 × max_line_size, is allocated whole even for a small file).
+ */
+const LINE_READER_BUFFER_BYTES = 64 * 2 ** 20;
+
+/**
+ * Lowest memory limit accepted: 640 MiB. A load holds one reader buffer and the record count beside it
+ * another, and the rest is room for table blocks before they spill. Under the limit a buffer cannot be
+ * allocated, so a file named on the command line fails and a file found in a folder is ignored.
+ */
+export const MIN_MEMORY_LIMIT_BYTES = 2 * LINE_READER_BUFFER_BYTES + 2 ** 29;
+
+/** Byte multipliers of the units that DuckDB's memory_limit accepts, in lower case. */
+const MEMORY_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * Parses a memory size such as 1.5GB, 800MiB or 2 GiB into bytes, with the units DuckDB's memory_limit
+ * takes (KB, MB, GB and TB are powers of 1000; KiB, MiB, GiB and TiB powers of 1024). Raises UsageError,
+ * naming `source`, for other text and for sizes under MIN_MEMORY_LIMIT_BYTES.
+ */
+export function parseMemoryLimit(text: string, source = '--memory-limit'): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(text.trim());
+  const multiplier = match === null ? undefined : MEMORY_UNITS[(match[2] as string).toLowerCase()];
+  if (match === null || multiplier === undefined) {
+    throw new UsageError(
+      `${source} takes a size with a unit, such as 1.5GB or 800MiB (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB); got "${text}"`,
+    );
+  }
+  const bytes = Math.floor(Number(match[1]) * multiplier);
+  if (!Number.isSafeInteger(bytes) || bytes < MIN_MEMORY_LIMIT_BYTES) {
+    throw new UsageError(`${source} must be from 640MiB to 8PiB; got "${text}"`);
+  }
+  return bytes;
+}
+
+/**
+ * The highest default memory limit: 750 MB. The process peaks 0.8 to 1.2 GB above DuckDB's limit, in
+ * memory outside the buffer pool. A scan of a 20M-connection conn.log peaked at 1.6 GB RSS in 70 s with
+ * this limit and at 1.85 to 2.2 GB with 1 GB. With DuckDB's own default of 80 % of RAM it peaked at
+ * 10.9 GB in 67 s (2-core machine, same findings).
+ */
+export const DEFAULT_MEMORY_LIMIT_CAP_BYTES = 750e6;
+
+/**
+ * Returns the default memory limit in bytes: 80 % of RAM (DuckDB's own default) up to
+ * DEFAULT_MEMORY_LIMIT_CAP_BYTES, so that a large scan spills to disk instead of taking the machine's
+ * memory. --memory-limit raises it for speed.
+ */
+export function defaultMemoryLimit(totalBytes = totalmem()): number {
+  return Math.min(Math.floor(totalBytes * 0.8), DEFAULT_MEMORY_LIMIT_CAP_BYTES);
+}
+
+/** Returns the memory limit a store opens with: the option, else BEACONHUNT_MEMORY_LIMIT, else the default. */
+export function resolveMemoryLimit(option: number | undefined, env = process.env): number {
+  if (option !== undefined) return option;
+  const fromEnv = env[MEMORY_LIMIT_ENV];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return parseMemoryLimit(fromEnv, MEMORY_LIMIT_ENV);
+  return defaultMemoryLimit();
 }
 
 /** Statements that end a transaction, which an interrupt must not stop halfway. */
@@ -42,6 +122,8 @@ const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
 export class DuckDbStore implements Store {
   readonly dialect = 'duckdb' as const;
   private besideConnection: DuckDBConnection | null = null;
+  /** Statements running on the second connection, which close() must let finish. */
+  private readonly besideRunning = new Set<Promise<unknown>>();
   /** The last statement submitted on the main connection; the next one starts after it settles. */
   private lastStatement: Promise<unknown> = Promise.resolve();
   /** The statement running on the main connection, or null. */
@@ -54,20 +136,31 @@ export class DuckDbStore implements Store {
     readonly path: string,
     readonly readOnly: boolean,
     readonly signal: AbortSignal | undefined,
+    /** The folder DuckDB spills to, or null where DuckDB's default `<file>.tmp` beside the file applies. */
+    readonly spillDirectory: string | null,
   ) {}
 
   /** Opens a store; `path` is a database file, or ':memory:' for a dataset that lives only in this run. */
   static async open(path = ':memory:', options: StoreOpenOptions = {}): Promise<DuckDbStore> {
     const readOnly = (options.readOnly ?? false) && path !== ':memory:';
     if (options.signal?.aborted) throw new InterruptedError('interrupted before the dataset was opened');
+    const memoryLimit = resolveMemoryLimit(options.memoryLimit);
+    // In-memory DuckDB spills to `.tmp` in the working folder, and a read-only file cannot spill to
+    // `<file>.tmp` on read-only storage, so both spill to a folder of their own under the system's
+    // temporary folder. A writable file keeps DuckDB's `<file>.tmp`, on the same disk as the data.
+    const spillDirectory =
+      path === ':memory:' || readOnly ? join(tmpdir(), `beaconhunt-spill-${randomUUID()}`) : null;
+    const settings: Record<string, string> = { memory_limit: `${memoryLimit}B` };
+    if (spillDirectory !== null) settings.temp_directory = spillDirectory;
+    if (readOnly) settings.access_mode = 'READ_ONLY';
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, readOnly ? readOnlyOptions() : {});
+      instance = await DuckDBInstance.create(path, settings);
     } catch (error) {
       throw cannotOpenError(path, error, readOnly);
     }
     const connection = await instance.connect();
-    const store = new DuckDbStore(instance, connection, path, readOnly, options.signal);
+    const store = new DuckDbStore(instance, connection, path, readOnly, options.signal, spillDirectory);
     try {
       await store.prepare();
     } catch (error) {
@@ -84,7 +177,10 @@ export class DuckDbStore implements Store {
    * this, because it updates events. A store opened read-only cannot update its events table, and
    * @duckdb/node-api 1.5.6 rejects an appender on its connection, even one for a temporary table.
    */
-  static async openCopy(path: string, options: Pick<StoreOpenOptions, 'signal'> = {}): Promise<DuckDbStore> {
+  static async openCopy(
+    path: string,
+    options: Pick<StoreOpenOptions, 'signal' | 'memoryLimit'> = {},
+  ): Promise<DuckDbStore> {
     const store = await DuckDbStore.open(':memory:', options);
     try {
       try {
@@ -221,11 +317,15 @@ export class DuckDbStore implements Store {
    */
   async allBeside<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.besideConnection ??= await this.instance.connect();
+    const running = readAll<T>(this.besideConnection, sql, params);
+    this.besideRunning.add(running);
     try {
-      return await readAll<T>(this.besideConnection, sql, params);
+      return await running;
     } catch (error) {
       if (this.interrupted) throw new InterruptedError('interrupted');
       throw error;
+    } finally {
+      this.besideRunning.delete(running);
     }
   }
 
@@ -248,9 +348,17 @@ export class DuckDbStore implements Store {
   async close(): Promise<void> {
     this.signal?.removeEventListener('abort', this.onAbort);
     await this.lastStatement;
+    // A statement still running beside, as when the load it overlapped failed, is interrupted and
+    // awaited: @duckdb/node-api 1.5.6 hangs for good when a connection is closed under a running query.
+    if (this.besideRunning.size > 0) {
+      this.besideConnection?.interrupt();
+      await Promise.allSettled([...this.besideRunning]);
+    }
     this.besideConnection?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
+    // DuckDB deletes its spill files on close; the folder goes too, in case DuckDB left it behind.
+    if (this.spillDirectory !== null) rmSync(this.spillDirectory, { recursive: true, force: true });
   }
 }
 
@@ -263,15 +371,6 @@ function cannotOpenError(path: string, error: unknown, readOnly: boolean): Input
     ? 'that it is a DuckDB file and that no beaconhunt import is writing to it'
     : 'that it is a DuckDB file, that the folder is writable and that no other beaconhunt run has it open';
   return new InputError(`${path}: cannot open the dataset (${reason}); check ${checks}`, path);
-}
-
-/**
- * DuckDB settings for a read-only dataset. DuckDB spills large sorts and joins to `<file>.tmp` beside the
- * database, which fails on read-only storage, so it spills to a new folder under the system's temporary
- * folder instead. DuckDB creates that folder only when it spills and deletes it on close.
- */
-function readOnlyOptions(): Record<string, string> {
-  return { access_mode: 'READ_ONLY', temp_directory: join(tmpdir(), `beaconhunt-spill-${randomUUID()}`) };
 }
 
 /** read_csv's columns option for the events table, in table order. */

@@ -179,7 +179,8 @@ function candidateSql(key: EventKeyKind, query: CandidateQuery): string {
     SELECT '${key}' AS key, ${selectKey}, scoped.blocked,
       list(DISTINCT scoped.destinationip ORDER BY scoped.destinationip)[1:${MAX_KEPT_DESTINATIONS}] AS destinations,
       count(DISTINCT scoped.destinationip) AS destinationCount,
-      mode(scoped.protocol) AS protocol,
+      -- ORDER BY settles a tie for the most frequent protocol by name, whatever the stored row order.
+      mode(scoped.protocol ORDER BY scoped.protocol) AS protocol,
       count(*) AS connections,
       count(*) FILTER (WHERE scoped.connstate IN (${failedList})) AS failed,
       bool_and(scoped.eventdirection = 'L2L') AS internal,
@@ -194,8 +195,12 @@ function candidateSql(key: EventKeyKind, query: CandidateQuery): string {
     HAVING ${enoughTimesSql('count(DISTINCT scoped.starttime)', 'scoped.starttime', query)}`;
 }
 
+/**
+ * Lists up to MAX_LISTED_VALUES distinct values in sorted order, so the values shown do not depend on the
+ * order rows were stored in (which differs between engines and between imports of the same files).
+ */
 function listedValuesSql(column: string, alias: string): string {
-  return `coalesce(list(DISTINCT scoped.${column}) FILTER (WHERE scoped.${column} IS NOT NULL), [])[1:${MAX_LISTED_VALUES}] AS ${alias}`;
+  return `coalesce(list(DISTINCT scoped.${column} ORDER BY scoped.${column}) FILTER (WHERE scoped.${column} IS NOT NULL), [])[1:${MAX_LISTED_VALUES}] AS ${alias}`;
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   type DefenderColumn,
 } from './fields.js';
 import { projectLayersSql } from '../projection.js';
+import { jsonObjectLimit } from '../json-object-size.js';
 
 const FORMAT_ID = 'defender-json';
 const RECORDS_TABLE = 'defender_records';
@@ -38,9 +39,6 @@ const SHAPES =
 
 /** Maximum number of top-level keys quoted in the message about a document without records. */
 const MAX_KEYS_QUOTED = 5;
-
-/** The largest JSON value read_json_objects accepts (a 32-bit count of bytes). */
-const MAX_JSON_OBJECT_BYTES = 4_294_967_295;
 
 /** JSON paths read per record: each column at the top level, then under `properties`. */
 const PATHS: readonly string[] = [
@@ -92,7 +90,7 @@ const WRAPPER_ARRAY_SQL = `coalesce(json_type(json->'records') = 'ARRAY' OR json
 async function stageDocumentRecords(context: LoadContext, shape: Exclude<JsonShape, 'lines'>): Promise<void> {
   const { store, sample } = context;
   const compression = sample.compression === 'gzip' ? 'gzip' : 'uncompressed';
-  const options = `maximum_object_size=${MAX_JSON_OBJECT_BYTES}, compression='${compression}'`;
+  const options = `maximum_object_size=${await jsonObjectLimit(sample)}, compression='${compression}'`;
   const documents = `read_json_objects(${sqlString(sample.readPath)}, format='unstructured', ${options})`;
   if (shape === 'wrapped') {
     await readJsonDocument(sample, FORMAT_ID, SHAPES, () => requireWrapperArrays(context, documents));

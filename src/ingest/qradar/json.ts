@@ -18,12 +18,10 @@ import {
   type QRadarField,
 } from './fields.js';
 import { loadStagedEvents } from '../staged.js';
+import { jsonObjectLimit } from '../json-object-size.js';
 
 const FORMAT_ID = 'qradar-json';
 const RECORDS_TABLE = 'qradar_records';
-
-/** The largest JSON value read_json accepts (its maximum_object_size is a 32-bit count of bytes). */
-const MAX_JSON_OBJECT_BYTES = 4_294_967_295;
 
 /** `{"events": [` or `{"flows": [` at the start of the file. The group matches an empty array. */
 const OPENING = /^\uFEFF?\s*\{\s*"(?:events|flows)"\s*:\s*\[\s*(\])?/;
@@ -59,7 +57,7 @@ export const qradarJsonFormat: InputFormat = {
     const compression = sample.compression === 'gzip' ? 'gzip' : 'uncompressed';
     const reader = `read_json(${sqlString(sample.readPath)},
         columns={'events': 'JSON[]', 'flows': 'JSON[]'},
-        maximum_object_size=${MAX_JSON_OBJECT_BYTES}, compression='${compression}')`;
+        maximum_object_size=${await jsonObjectLimit(sample)}, compression='${compression}')`;
     // One result page is one JSON object, so the whole array is parsed as a single value before unnest.
     await readJsonDocument(sample, FORMAT_ID, SHAPE, () =>
       store.run(`CREATE OR REPLACE TEMP TABLE ${RECORDS_TABLE} AS

@@ -21,7 +21,9 @@ describe('parseClickHouseUrl', () => {
       database: 'hunt',
       username: 'analyst',
       password: 's@cret',
+      cluster: null,
     });
+    expect(parseClickHouseUrl('clickhouse://ch1:8123/hunt?cluster=shards').cluster).toBe('shards');
     expect(parseClickHouseUrl('clickhouse://localhost/beaconhunt')).toMatchObject({
       url: 'http://localhost:8123',
       username: 'default',

@@ -3,6 +3,9 @@
  * (@clickhouse/client). Statements are ClickHouse SQL with positional `?` values bound client-side.
  * Events are inserted in batches as JSON lines.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { finished, pipeline } from 'node:stream/promises';
+
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
 import { InputError } from '../../errors.js';
@@ -10,7 +13,7 @@ import { EVENT_COLUMNS, type ConnectionEvent } from '../../model/event.js';
 import { EVENTS_TABLE } from '../schema.js';
 import type { SqlValue } from '../store.js';
 import { bindParameters } from './bind.js';
-import { createEventsTableSql } from './schema.js';
+import { createDistributedTableSql, createTableSql, DATASET_TABLES, shardTableName } from './schema.js';
 
 /** The location of a dataset: the server's HTTP address, the database and the account. */
 export interface ClickHouseLocation {
@@ -19,13 +22,18 @@ export interface ClickHouseLocation {
   readonly database: string;
   readonly username: string;
   readonly password: string;
+  /**
+   * A cluster from the server's remote_servers: the dataset is then Distributed tables over per-shard
+   * tables (shardTableName). Null for one server.
+   */
+  readonly cluster: string | null;
 }
 
 /** Default HTTP port of ClickHouse. */
 const DEFAULT_HTTP_PORT = 8123;
 
 /**
- * Reads `clickhouse://[user[:password]@]host[:port]/database`. The port is the HTTP
+ * Reads `clickhouse://[user[:password]@]host[:port]/database[?cluster=NAME]`. The port is the HTTP
  * interface's (8123 by default), not the native protocol's 9000.
  */
 export function parseClickHouseUrl(text: string): ClickHouseLocation {
@@ -47,6 +55,10 @@ export function parseClickHouseUrl(text: string): ClickHouseLocation {
       `${text}: name a database of letters, digits and underscores after the port, as in clickhouse://127.0.0.1:8123/beaconhunt`,
     );
   }
+  const cluster = url.searchParams.get('cluster');
+  if (cluster !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
+    throw new InputError(`${text}: the cluster name must be letters, digits and underscores`);
+  }
   const port = url.port === '' ? DEFAULT_HTTP_PORT : Number(url.port);
   const host =
     url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname;
@@ -55,6 +67,7 @@ export function parseClickHouseUrl(text: string): ClickHouseLocation {
     database,
     username: url.username === '' ? 'default' : decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
+    cluster,
   };
 }
 
@@ -94,8 +107,32 @@ export class ClickHouseStore {
     return store;
   }
 
+  /**
+   * Creates the dataset's tables. In a cluster, the per-shard tables are created with ON CLUSTER where
+   * the servers run distributed DDL (ZooKeeper or ClickHouse Keeper). Otherwise they must exist already,
+   * because the shards cannot be reached from here; the first read checks, and `beaconhunt shard-ddl`
+   * prints their DDL.
+   */
   private async createTables(): Promise<void> {
-    await this.run(createEventsTableSql(EVENTS_TABLE));
+    const { cluster, database } = this.location;
+    for (const spec of DATASET_TABLES) {
+      if (cluster === null) {
+        await this.run(createTableSql(spec));
+        continue;
+      }
+      const shardTable = shardTableName(spec);
+      await this.run(createTableSql(spec, `${shardTable} ON CLUSTER ${cluster}`)).catch(() => undefined);
+      await this.run(createDistributedTableSql(spec, cluster, database));
+    }
+    if (cluster !== null) {
+      try {
+        await this.all(`SELECT count() AS n FROM ${EVENTS_TABLE}`);
+      } catch (error) {
+        throw new InputError(
+          `cluster ${cluster}: the per-shard tables are missing on a shard (${firstLine(error)}); create them on every shard: beaconhunt shard-ddl ${database} | clickhouse-client --multiquery`,
+        );
+      }
+    }
   }
 
   /** Runs one statement and discards any result. ClickHouse does not report affected rows, so it returns 0. */
@@ -113,13 +150,53 @@ export class ClickHouseStore {
   async appendEvents(events: readonly ConnectionEvent[]): Promise<void> {
     for (let start = 0; start < events.length; start += INSERT_BATCH_ROWS) {
       const batch = events.slice(start, start + INSERT_BATCH_ROWS).map(eventRow);
-      await this.client.insert({ table: EVENTS_TABLE, values: batch, format: 'JSONEachRow' });
+      await this.client.insert({
+        table: EVENTS_TABLE,
+        values: batch,
+        format: 'JSONEachRow',
+        clickhouse_settings: INSERT_SETTINGS,
+      });
     }
+  }
+
+  /**
+   * Inserts a file of JSON lines, one row per line, into `table`. The file is streamed as it is, so no
+   * row passes through JavaScript.
+   */
+  async insertJsonLines(table: string, path: string): Promise<void> {
+    // exec sends the query as a parameter and the file as the body, untouched; insert() would want
+    // objects for a JSON format.
+    const { stream } = await this.client.exec({
+      query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+      values: createReadStream(path),
+      clickhouse_settings: INSERT_SETTINGS,
+    });
+    stream.resume();
+    await finished(stream);
+  }
+
+  /** Writes the rows of a query to a file as JSON lines, streamed from the server. */
+  async queryToJsonLines(sql: string, path: string, params: readonly SqlValue[] = []): Promise<void> {
+    const { stream } = await this.client.exec({
+      query: `${bindParameters(sql, params)}\nFORMAT JSONEachRow`,
+    });
+    await pipeline(stream, createWriteStream(path));
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * A Distributed table sends inserted rows on to the shards in the background by default. The import
+ * waits for the shards instead, so that a scan right after it reads every row.
+ */
+const INSERT_SETTINGS = { insert_distributed_sync: 1 } as const;
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
 }
 
 /** Client options for the server; errors reach the caller as exceptions, so the client logs nothing. */
@@ -145,7 +222,7 @@ function eventRow(event: ConnectionEvent): Record<string, unknown> {
 }
 
 function cannotReach(location: ClickHouseLocation, error: unknown): InputError {
-  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const reason = firstLine(error);
   return new InputError(
     `cannot use ClickHouse at ${location.url} (${reason}); check that clickhouse-server runs and that the port is its HTTP port (8123 by default)`,
   );

@@ -1,0 +1,151 @@
+/**
+ * `scan --engine clickhouse://…` against a plain DuckDB scan of the same files: every detector must give
+ * the same findings, hidden findings included, on simulated traffic, the bundled samples and a real
+ * capture. The ClickHouse server is started on loopback for this file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  CLICKHOUSE_AVAILABLE,
+  CLUSTER_NAME,
+  startClickHouse,
+  type ClickHouseServer,
+} from '../test/clickhouse-server.js';
+import { HAS_SHARED_DATA, REPOSITORY_ROOT, SHARED_DATA } from '../test/shared-data.js';
+import type { DetectorId } from './detect/registry.js';
+import { importIntoClickHouse, scanOnClickHouse } from './scan-clickhouse.js';
+import { importIntoDatabase, scan, type ScanResult } from './scan.js';
+import { shardSetupSql, shardTableName, EVENTS_SPEC } from './store/clickhouse/schema.js';
+import { simulate } from './simulate/simulate.js';
+
+const DETECTORS: DetectorId[] = ['beacon', 'qradar-t1071', 'long-connection', 'dns-tunnel'];
+
+/** The parts of a result that must agree: findings and hidden findings, in rank order. */
+function comparable(result: ScanResult<DetectorId>): unknown {
+  return JSON.parse(
+    JSON.stringify({ findings: result.findings, suppressed: result.suppressed, now: result.now }),
+  );
+}
+
+/**
+ * Imports `paths` into the ClickHouse dataset `url` and into the DuckDB file `db`, then compares every
+ * detector's findings.
+ */
+async function compareWithDuckDb(url: string, paths: string[], db: string): Promise<void> {
+  const imported = await importIntoClickHouse(url, paths, {});
+  expect(imported.events).toBeGreaterThan(0);
+  await importIntoDatabase(db, paths);
+  for (const detector of DETECTORS) {
+    const expected = await scan({ db, detector });
+    const actual = await scanOnClickHouse({ engine: url, detector }, performance.now());
+    expect(actual.events).toBe(expected.events);
+    expect(comparable(actual), detector).toEqual(comparable(expected));
+    expect(actual.workingSet?.events ?? 0).toBeLessThanOrEqual(expected.events);
+  }
+}
+
+describe.skipIf(!CLICKHOUSE_AVAILABLE)('scan on ClickHouse', () => {
+  let server: ClickHouseServer;
+  let folder: string;
+  let databases = 0;
+
+  beforeAll(async () => {
+    [server] = (await startClickHouse(1)) as [ClickHouseServer];
+    folder = mkdtempSync(join(tmpdir(), 'beaconhunt-engine-'));
+    simulate({ out: join(folder, 'simulated'), seed: 7, formats: ['zeek-tsv'] });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  });
+
+  function engine(): string {
+    databases += 1;
+    return `clickhouse://127.0.0.1:${server.httpPort}/dataset_${databases}`;
+  }
+
+  async function expectSameFindings(paths: string[]): Promise<void> {
+    await compareWithDuckDb(engine(), paths, join(folder, `duckdb-${databases}.db`));
+  }
+
+  it('gives the DuckDB findings on simulated traffic of every scenario', async () => {
+    await expectSameFindings([join(folder, 'simulated', 'zeek-tsv')]);
+  });
+
+  it('gives the DuckDB findings on the bundled samples', async () => {
+    await expectSameFindings([join(REPOSITORY_ROOT, 'samples', 'zeek')]);
+  });
+
+  it.skipIf(!HAS_SHARED_DATA)('gives the DuckDB findings on a real capture', async () => {
+    await expectSameFindings([join(SHARED_DATA, 'zeek', 'rita-missing-host')]);
+  });
+
+  it('imports a file once, whatever its name', async () => {
+    const url = engine();
+    const paths = [join(REPOSITORY_ROOT, 'samples', 'zeek')];
+    const first = await importIntoClickHouse(url, paths, {});
+    const again = await importIntoClickHouse(url, paths, {});
+    expect(again.events).toBe(first.events);
+    expect(again.alreadyThere.map((path) => path.replace(/.*\//, '')).sort()).toEqual([
+      'conn.log',
+      'ssl.log',
+    ]);
+  });
+
+  it('scans an empty dataset to no findings', async () => {
+    const result = await scanOnClickHouse({ engine: engine() }, performance.now());
+    expect(result.findings).toEqual([]);
+    expect(result.now).toBeNull();
+    expect(result.events).toBe(0);
+  });
+});
+
+describe.skipIf(!CLICKHOUSE_AVAILABLE)('scan on a sharded ClickHouse cluster', () => {
+  let servers: ClickHouseServer[];
+  let folder: string;
+
+  beforeAll(async () => {
+    servers = await startClickHouse(2);
+    folder = mkdtempSync(join(tmpdir(), 'beaconhunt-cluster-'));
+    simulate({ out: join(folder, 'simulated'), seed: 11, formats: ['zeek-tsv'] });
+    // The Debian servers have no distributed DDL, so each shard is prepared on its own.
+    for (const server of servers) {
+      for (const sql of shardSetupSql('sharded')) await runOn(server, sql);
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all((servers ?? []).map((server) => server.stop()));
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  });
+
+  async function runOn(server: ClickHouseServer, sql: string): Promise<string> {
+    const response = await fetch(server.httpUrl, { method: 'POST', body: sql });
+    const text = await response.text();
+    if (!response.ok) throw new Error(text);
+    return text;
+  }
+
+  it('spreads the rows over both shards and gives the DuckDB findings', async () => {
+    const url = `clickhouse://127.0.0.1:${servers[0]!.httpPort}/sharded?cluster=${CLUSTER_NAME}`;
+    await compareWithDuckDb(url, [join(folder, 'simulated', 'zeek-tsv')], join(folder, 'duckdb.db'));
+    const perShard = await Promise.all(
+      servers.map(async (server) =>
+        Number(await runOn(server, `SELECT count() FROM sharded.${shardTableName(EVENTS_SPEC)}`)),
+      ),
+    );
+    expect(perShard.every((count) => count > 0)).toBe(true);
+  });
+
+  it('names the missing shard tables with the fix', async () => {
+    const url = `clickhouse://127.0.0.1:${servers[0]!.httpPort}/unprepared?cluster=${CLUSTER_NAME}`;
+    await expect(scanOnClickHouse({ engine: url }, performance.now())).rejects.toThrow(
+      /per-shard tables are missing on a shard .*beaconhunt shard-ddl unprepared \| clickhouse-client --multiquery/,
+    );
+  });
+});
