@@ -3,9 +3,10 @@
  * the same findings, hidden findings included, on simulated traffic, the bundled samples and a real
  * capture. The ClickHouse server is started on loopback for this file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -21,6 +22,11 @@ import { importIntoClickHouse, scanOnClickHouse } from './scan-clickhouse.js';
 import { importIntoDatabase, scan, type ScanResult } from './scan.js';
 import { shardSetupSql, shardTableName, EVENTS_SPEC } from './store/clickhouse/schema.js';
 import { simulate } from './simulate/simulate.js';
+
+/** Logs with HTTP requests on keep-alive connections: the real capture, or the simulated folder made here. */
+const SHARED_DATA_OR_SAMPLES = HAS_SHARED_DATA
+  ? join(SHARED_DATA, 'zeek', 'rita-missing-host', '2024-04-19')
+  : join(REPOSITORY_ROOT, 'samples', 'zeek');
 
 const DETECTORS: DetectorId[] = ['beacon', 'qradar-t1071', 'long-connection', 'dns-tunnel'];
 
@@ -98,7 +104,9 @@ describe.skipIf(!CLICKHOUSE_AVAILABLE)('scan on ClickHouse', () => {
   });
 
   it('scans an empty dataset to no findings', async () => {
-    const result = await scanOnClickHouse({ engine: engine() }, performance.now());
+    const url = engine();
+    await fetch(server.httpUrl, { method: 'POST', body: `CREATE DATABASE dataset_${databases}` });
+    const result = await scanOnClickHouse({ engine: url }, performance.now());
     expect(result.findings).toEqual([]);
     expect(result.now).toBeNull();
     expect(result.events).toBe(0);
@@ -143,9 +151,79 @@ describe.skipIf(!CLICKHOUSE_AVAILABLE)('scan on a sharded ClickHouse cluster', (
   });
 
   it('names the missing shard tables with the fix', async () => {
+    await runOn(servers[0]!, 'CREATE DATABASE unprepared');
     const url = `clickhouse://127.0.0.1:${servers[0]!.httpPort}/unprepared?cluster=${CLUSTER_NAME}`;
     await expect(scanOnClickHouse({ engine: url }, performance.now())).rejects.toThrow(
       /per-shard tables are missing on a shard .*beaconhunt shard-ddl unprepared \| clickhouse-client --multiquery/,
     );
+  });
+});
+
+describe.skipIf(!CLICKHOUSE_AVAILABLE)('ClickHouse datasets kept free of copies and mistakes', () => {
+  let server: ClickHouseServer;
+  let folder: string;
+
+  beforeAll(async () => {
+    [server] = (await startClickHouse(1)) as [ClickHouseServer];
+    folder = mkdtempSync(join(tmpdir(), 'beaconhunt-copies-'));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  });
+
+  const url = (database: string): string => `clickhouse://127.0.0.1:${server.httpPort}/${database}`;
+
+  async function count(database: string, table: string): Promise<number> {
+    const response = await fetch(server.httpUrl, {
+      method: 'POST',
+      body: `SELECT count() FROM ${database}.${table}`,
+    });
+    return Number(await response.text());
+  }
+
+  it('does not add the rows of a gzip copy or of a log that grew', async () => {
+    const conn = readFileSync(join(REPOSITORY_ROOT, 'samples', 'zeek', 'conn.log'));
+    writeFileSync(join(folder, 'conn.log.gz'), gzipSync(conn));
+    const first = await importIntoClickHouse(url('copies'), [join(REPOSITORY_ROOT, 'samples', 'zeek')], {});
+    const copy = await importIntoClickHouse(url('copies'), [join(folder, 'conn.log.gz')], {});
+    expect(copy.events).toBe(first.events);
+
+    // A log imported while half written, then again once complete: only the new rows are added.
+    const lines = conn.toString('utf8').split('\n');
+    const growing = join(folder, 'growing', 'conn.log');
+    mkdirSync(dirname(growing));
+    writeFileSync(growing, lines.slice(0, 2000).join('\n') + '\n');
+    await importIntoClickHouse(url('grown'), [growing], {});
+    writeFileSync(growing, conn);
+    const grown = await importIntoClickHouse(url('grown'), [growing], {});
+    const whole = await scan({ paths: [join(REPOSITORY_ROOT, 'samples', 'zeek', 'conn.log')] });
+    expect(grown.events).toBe(whole.events);
+  });
+
+  it('does not add HTTP requests again when a folder is imported again', async () => {
+    const paths = [join(SHARED_DATA_OR_SAMPLES)];
+    await importIntoClickHouse(url('again'), paths, {});
+    const requests = await count('again', 'flow_http');
+    await importIntoClickHouse(url('again'), paths, {});
+    expect(await count('again', 'flow_http')).toBe(requests);
+  });
+
+  it('refuses a scan of a database that does not exist, and an unknown cluster', async () => {
+    await expect(scanOnClickHouse({ engine: url('misspelt') }, performance.now())).rejects.toThrow(
+      /misspelt: no such database on http:\/\/127\.0\.0\.1:\d+; import into it first/,
+    );
+    expect(
+      await (
+        await fetch(server.httpUrl, {
+          method: 'POST',
+          body: "SELECT count() FROM system.databases WHERE name = 'misspelt'",
+        })
+      ).text(),
+    ).toBe('0\n');
+    await expect(
+      scanOnClickHouse({ engine: `${url('copies')}?cluster=nope` }, performance.now()),
+    ).rejects.toThrow('cluster nope: the server does not know it');
   });
 });

@@ -20,7 +20,7 @@ import { parseClickHouseUrl, ClickHouseStore } from './store/clickhouse/store.js
 import { loadWorkingSet, sendDataset, type WorkingSetRows } from './store/clickhouse/transfer.js';
 import type { WorkingSetBounds } from './store/clickhouse/working-set.js';
 import { DuckDbStore } from './store/duckdb.js';
-import { DNS_QUERIES_TABLE, EVENTS_TABLE, FILES_TABLE } from './store/schema.js';
+import { DNS_QUERIES_TABLE, EVENTS_TABLE, FILES_TABLE, FLOW_HTTP_TABLE } from './store/schema.js';
 
 /** The result of a ClickHouse scan: a scan result plus the rows copied into the working set. */
 export interface ClickHouseScanResult<D extends DetectorId> extends ScanResult<D> {
@@ -53,6 +53,7 @@ async function importAndSend(
       ...(options.onStage ? { onStage: options.onStage } : {}),
     });
     const alreadyThere = await dropKnownFiles(local, remote);
+    await dropKnownFlows(local, remote);
     options.onStage?.('sending the rows to ClickHouse');
     await sendDataset(local, remote);
     return { ingest: report.summary(), alreadyThere };
@@ -84,6 +85,41 @@ async function dropKnownFiles(local: DuckDbStore, remote: ClickHouseStore): Prom
     await local.run(`DELETE FROM ${FILES_TABLE} WHERE path = ?`, [path]);
   }
   return dropped;
+}
+
+/** Flow ids asked about in one query; 5,000 ids of about 20 characters stay far below max_query_size. */
+const UID_BATCH = 5_000;
+
+/**
+ * Deletes from the local store the rows whose flow id the ClickHouse dataset already has, table by table:
+ * a gzip copy of an imported log, a log that grew since its import (its earlier rows), an http.log read
+ * again. A DuckDB dataset drops such copies when it deduplicates; here the copies are in two engines.
+ * Rows without a flow id cannot be matched and are sent.
+ */
+async function dropKnownFlows(local: DuckDbStore, remote: ClickHouseStore): Promise<void> {
+  for (const table of [EVENTS_TABLE, DNS_QUERIES_TABLE, FLOW_HTTP_TABLE]) {
+    const present = await local.all<{ n: number }>(
+      'SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?',
+      [table],
+    );
+    if ((present[0]?.n ?? 0) === 0) continue;
+    const uids = (
+      await local.all<{ uid: string }>(`SELECT DISTINCT uid FROM ${table} WHERE uid IS NOT NULL`)
+    ).map((row) => row.uid);
+    const known: string[] = [];
+    for (let start = 0; start < uids.length; start += UID_BATCH) {
+      const batch = uids.slice(start, start + UID_BATCH);
+      const rows = await remote.all<{ uid: string }>(
+        `SELECT DISTINCT uid FROM ${table} WHERE uid IN (${batch.map(() => '?').join(', ')})`,
+        batch,
+      );
+      for (const row of rows) known.push(row.uid);
+    }
+    for (let start = 0; start < known.length; start += UID_BATCH) {
+      const batch = known.slice(start, start + UID_BATCH);
+      await local.run(`DELETE FROM ${table} WHERE uid IN (${batch.map(() => '?').join(', ')})`, batch);
+    }
+  }
 }
 
 /**
@@ -164,9 +200,13 @@ export async function scanOnClickHouse<D extends DetectorId>(
   if (options.retentionMs !== undefined) {
     throw new UsageError('--retention is not supported with --engine yet; drop it, or use --db');
   }
-  const remote = await ClickHouseStore.open(parseClickHouseUrl(options.engine as string));
+  const paths = options.paths ?? [];
+  // A scan that imports nothing reads an existing dataset; creating an empty one for a misspelt name
+  // would report no findings instead of the mistake.
+  const remote = await ClickHouseStore.open(parseClickHouseUrl(options.engine as string), {
+    mustExist: paths.length === 0,
+  });
   try {
-    const paths = options.paths ?? [];
     const ingest = paths.length > 0 ? (await importAndSend(remote, paths, options)).ingest : null;
     const [counted] = await remote.all<{ events: number }>(`SELECT count() AS events FROM ${EVENTS_TABLE}`);
     const now = options.now ?? (await remoteNow(remote, detectorId));

@@ -41,7 +41,7 @@ describe('--memory-limit', () => {
 
     expect(outcome.code).toBe(1);
     expect(outcome.stderr).toBe(
-      'beaconhunt: error: --memory-limit must be from 640MiB to 8PiB; got "600MB"\n',
+      'beaconhunt: error: --memory-limit must be from 640MiB to 9000TB; got "600MB"\n',
     );
   });
 

@@ -27,6 +27,16 @@ import {
   UsageError,
 } from '../errors.js';
 import { renderMachine, type MachineFormat } from '../report/machine.js';
+import { summarizeFinding, type FindingSummary } from '../report/finding-summary.js';
+import { severityId, toOcsf } from '../report/ocsf.js';
+import { toCef, toLeef } from '../report/siem-lines.js';
+import {
+  MAX_UDP_MESSAGE_BYTES,
+  parseSyslogTarget,
+  sendSyslog,
+  syslogFrame,
+  type SyslogTarget,
+} from '../report/syslog.js';
 import { renderSummary } from '../report/summary.js';
 import { renderTable } from '../report/table.js';
 import {
@@ -99,10 +109,15 @@ Exit codes:
        or any skipped line or unusable file under --strict
   2    internal error: a bug in beaconhunt; please report it with the message
   130  interrupted by Ctrl-C (SIGINT): an unfinished import is undone, so the dataset is as it was
+       (with --engine, rows already sent to ClickHouse stay)
   143  stopped by SIGTERM, with the same undo as 130`;
 
 interface ScanFlags {
   detector: DetectorId;
+  ocsf?: boolean;
+  cef?: boolean;
+  leef?: boolean;
+  syslog?: SyslogTarget;
   db?: string;
   engine?: string;
   retention?: number;
@@ -184,9 +199,17 @@ export function buildProgram(): Command {
     )
     .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
     .option('--retention <duration>', RETENTION_HELP, parseRetention)
-    .addOption(new Option('--json', 'write findings as one JSON array').conflicts(['ndjson', 'csv']))
-    .addOption(new Option('--ndjson', 'write one JSON finding per line').conflicts(['json', 'csv']))
-    .addOption(new Option('--csv', 'write findings as CSV with a header row').conflicts(['json', 'ndjson']))
+    .addOption(outputOption('--json', 'write findings as one JSON array'))
+    .addOption(outputOption('--ndjson', 'write one JSON finding per line'))
+    .addOption(outputOption('--csv', 'write findings as CSV with a header row'))
+    .addOption(outputOption('--ocsf', 'write one OCSF Detection Finding (class 2004) per line'))
+    .addOption(outputOption('--cef', 'write one ArcSight CEF event per finding'))
+    .addOption(outputOption('--leef', 'write one QRadar LEEF 2.0 event per finding'))
+    .option(
+      '--syslog <url>',
+      'send the findings to a syslog listener, udp://HOST:PORT or tcp://HOST:PORT, as CEF (or --leef, --ocsf)',
+      parseSyslogTarget,
+    )
     .option(
       '--now <time>',
       'end of the analysis window: epoch ms or ISO 8601 (default: newest event)',
@@ -421,14 +444,39 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   const detector = DETECTORS[flags.detector] as unknown as Detector<unknown, object>;
   const machine = machineFormat(flags);
   const findings = result.findings as object[];
-  if (machine !== null) {
+  const siem = siemFormat(flags);
+  if (siem !== null) {
+    const shown = flags.top ? findings.slice(0, flags.top) : findings;
+    const hidden = flags.showSuppressed ? result.suppressed.map((entry) => entry.finding as object) : [];
+    const lines = renderSiemLines(siem, [...shown, ...hidden], flags.detector, detector);
+    if (flags.syslog !== undefined) {
+      const severities = [...shown, ...hidden].map((finding, index) =>
+        syslogSeverity(summarizeFinding(flags.detector, finding, index)),
+      );
+      const now = new Date();
+      const frames = lines.map((line, index) => syslogFrame(line, severities[index] ?? 6, siem, now));
+      const cut = await sendSyslog(flags.syslog, frames);
+      if (!flags.quiet) {
+        process.stderr.write(
+          `beaconhunt: sent ${frames.length} finding${frames.length === 1 ? '' : 's'} as ${siem.toUpperCase()} to ` +
+            `${flags.syslog.transport}://${flags.syslog.host}:${flags.syslog.port}` +
+            `${cut > 0 ? `; ${cut} cut to ${MAX_UDP_MESSAGE_BYTES} bytes` : ''}\n`,
+        );
+      }
+    } else {
+      process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+    }
+  }
+  // SIEM lines on stdout replace the other outputs; sent to syslog, they leave stdout to the table.
+  const siemOnStdout = siem !== null && flags.syslog === undefined;
+  if (machine !== null && !siemOnStdout) {
     // Hidden findings follow the shown ones, each with its suppressedBy rule, and --top limits only the shown.
     const shown = flags.top ? findings.slice(0, flags.top) : findings;
     const hidden = flags.showSuppressed ? result.suppressed.map((entry) => entry.finding as object) : [];
     process.stdout.write(
       renderMachine(machine, [...shown, ...hidden], detector.flatten, detector.csvColumns),
     );
-  } else {
+  } else if (!siemOnStdout) {
     const rows = flags.top === 0 ? findings.length : (flags.top ?? DEFAULT_TABLE_ROWS);
     if (findings.length === 0) {
       process.stdout.write(`No findings from ${flags.detector}.\n`);
@@ -682,6 +730,46 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
     }
     process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${target}\n`);
   }
+}
+
+type SiemFormat = 'ocsf' | 'cef' | 'leef';
+
+/** Returns the SIEM format asked for; --syslog alone sends CEF. */
+function siemFormat(flags: ScanFlags): SiemFormat | null {
+  if (flags.ocsf) return 'ocsf';
+  if (flags.cef) return 'cef';
+  if (flags.leef) return 'leef';
+  return flags.syslog !== undefined ? 'cef' : null;
+}
+
+/** Renders findings as lines of a SIEM format, without line breaks. */
+function renderSiemLines(
+  format: SiemFormat,
+  findings: readonly object[],
+  detectorId: DetectorId,
+  detector: Detector<unknown, object>,
+): string[] {
+  const version = packageVersion();
+  return findings.map((finding, index) => {
+    const summary = summarizeFinding(detectorId, finding, index);
+    if (format === 'cef') return toCef(summary, version);
+    if (format === 'leef') return toLeef(summary, version);
+    return JSON.stringify(toOcsf(summary, detector.flatten(finding), version));
+  });
+}
+
+/** Maps a finding onto a syslog severity: 4 warning for High, 5 notice for Medium, 6 informational. */
+function syslogSeverity(summary: FindingSummary): number {
+  const severity = severityId(summary);
+  if (severity >= 4) return 4;
+  return severity === 3 ? 5 : 6;
+}
+
+/** Makes the output flags exclusive of each other. */
+function outputOption(flags: string, description: string): Option {
+  const names = ['json', 'ndjson', 'csv', 'ocsf', 'cef', 'leef'];
+  const own = flags.replace(/^--/, '');
+  return new Option(flags, description).conflicts(names.filter((name) => name !== own));
 }
 
 /** Describes the rows a ClickHouse scan read, as one stderr line. */

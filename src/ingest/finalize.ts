@@ -22,9 +22,12 @@ import { INPUT_FORMATS } from './formats.js';
  * far, and the final conn.log row, which may come in a later file or import, has the whole duration.
  */
 export async function dropDuplicateEvents(store: DuckDbStore): Promise<number> {
+  // Events made from later requests on a keep-alive connection are left out: two requests on one
+  // connection can start in the same millisecond, and addKeepAliveRequests never adds one twice.
+  const candidates = `uid IS NOT NULL AND NOT ends_with(coalesce(logsource, ''), '${KEEP_ALIVE_SUFFIX}')`;
   const [row] = await store.all<{ duplicates: number }>(
     `SELECT count(*) - count(DISTINCT (uid, starttime, sourceip, destinationip, destinationport))
-            AS duplicates FROM ${EVENTS_TABLE} WHERE uid IS NOT NULL`,
+            AS duplicates FROM ${EVENTS_TABLE} WHERE ${candidates}`,
   );
   const duplicates = row?.duplicates ?? 0;
   if (duplicates === 0) return 0;
@@ -33,7 +36,7 @@ export async function dropDuplicateEvents(store: DuckDbStore): Promise<number> {
         SELECT rowid, row_number() OVER (
           PARTITION BY uid, starttime, sourceip, destinationip, destinationport
           ORDER BY duration DESC NULLS LAST, sourcefile, sourceline) AS copy
-        FROM ${EVENTS_TABLE} WHERE uid IS NOT NULL)
+        FROM ${EVENTS_TABLE} WHERE ${candidates})
       WHERE copy > 1)`);
   return duplicates;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -88,6 +88,49 @@ describe('requests on a keep-alive connection', () => {
       expect(await rows(second)).toHaveLength(4);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('requests on a keep-alive connection in a saved dataset', () => {
+  test('two requests in one millisecond both stay when the folder is imported again', async () => {
+    const dataset = await mkdtemp(join(tmpdir(), 'beaconhunt-keep-alive-db-'));
+    const logs = join(dataset, 'logs');
+    const db = join(dataset, 'saved.duckdb');
+    try {
+      const conn = [
+        '#separator \\x09',
+        '#path\tconn',
+        '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state',
+        '1700000000.000000\tCSame1\t10.0.0.5\t50000\t203.0.113.9\t80\ttcp\thttp\t20.5\t900\t3000\tSF',
+      ];
+      const http = [
+        '#separator \\x09',
+        '#path\thttp',
+        '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\thost\turi\tuser_agent',
+        '1700000000.010000\tCSame1\t10.0.0.5\t50000\t203.0.113.9\t80\tGET\tc2.example\t/first\tUA-1',
+        '1700000005.020000\tCSame1\t10.0.0.5\t50000\t203.0.113.9\t80\tGET\tc2.example\t/a\tUA-1',
+        '1700000005.020400\tCSame1\t10.0.0.5\t50000\t203.0.113.9\t80\tGET\tc2.example\t/b\tUA-1',
+      ];
+      await mkdir(logs);
+      await writeFile(join(logs, 'conn.log'), `${conn.join('\n')}\n`);
+      await writeFile(join(logs, 'http.log'), `${http.join('\n')}\n`);
+      const counts: number[] = [];
+      for (let run = 0; run < 2; run += 1) {
+        const store = await DuckDbStore.open(db);
+        try {
+          const report = await importFiles(store, [logs]);
+          expect(report.duplicatesDropped).toBe(0);
+          const [row] = await store.all<{ n: number }>('SELECT count(*) AS n FROM events');
+          counts.push(row?.n ?? 0);
+        } finally {
+          await store.close();
+        }
+      }
+      // The connection with its first request, and the two later requests of the same millisecond.
+      expect(counts).toEqual([3, 3]);
+    } finally {
+      await rm(dataset, { recursive: true, force: true });
     }
   });
 });

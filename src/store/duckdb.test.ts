@@ -240,7 +240,10 @@ describe('parseMemoryLimit', () => {
     expect(() => parseMemoryLimit('lots', MEMORY_LIMIT_ENV)).toThrow(
       /^BEACONHUNT_MEMORY_LIMIT takes a size with a unit, such as 1.5GB or 800MiB .*; got "lots"$/,
     );
-    expect(() => parseMemoryLimit('1MB')).toThrow('--memory-limit must be from 640MiB to 8PiB; got "1MB"');
+    expect(() => parseMemoryLimit('1MB')).toThrow('--memory-limit must be from 640MiB to 9000TB; got "1MB"');
+    // The upper end named in the message is accepted; just past it is not.
+    expect(parseMemoryLimit('9000TB')).toBe(9e15);
+    expect(() => parseMemoryLimit('9008TB')).toThrow('must be from 640MiB to 9000TB');
   });
 
   it('reads every whole number of MiB exactly', () => {

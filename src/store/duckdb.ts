@@ -86,7 +86,7 @@ export function parseMemoryLimit(text: string, source = '--memory-limit'): numbe
   }
   const bytes = Math.floor(Number(match[1]) * multiplier);
   if (!Number.isSafeInteger(bytes) || bytes < MIN_MEMORY_LIMIT_BYTES) {
-    throw new UsageError(`${source} must be from 640MiB to 8PiB; got "${text}"`);
+    throw new UsageError(`${source} must be from 640MiB to 9000TB; got "${text}"`);
   }
   return bytes;
 }

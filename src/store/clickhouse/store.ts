@@ -12,7 +12,7 @@ import { InputError } from '../../errors.js';
 import { EVENT_COLUMNS, type ConnectionEvent } from '../../model/event.js';
 import { EVENTS_TABLE } from '../schema.js';
 import type { SqlValue } from '../store.js';
-import { bindParameters } from './bind.js';
+import { bindParameters, clickhouseLiteral } from './bind.js';
 import { createDistributedTableSql, createTableSql, DATASET_TABLES, shardTableName } from './schema.js';
 
 /** The location of a dataset: the server's HTTP address, the database and the account. */
@@ -27,6 +27,11 @@ export interface ClickHouseLocation {
    * tables (shardTableName). Null for one server.
    */
   readonly cluster: string | null;
+}
+
+export interface OpenOptions {
+  /** Fail when the database does not exist, as for a scan that imports nothing: a misspelt name. */
+  mustExist?: boolean;
 }
 
 /** Default HTTP port of ClickHouse. */
@@ -49,11 +54,17 @@ export function parseClickHouseUrl(text: string): ClickHouseLocation {
     );
   }
   if (url.hostname === '') throw new InputError(`${text}: no host; write clickhouse://HOST:PORT/DATABASE`);
+
   const database = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
     throw new InputError(
       `${text}: name a database of letters, digits and underscores after the port, as in clickhouse://127.0.0.1:8123/beaconhunt`,
     );
+  }
+  for (const key of url.searchParams.keys()) {
+    if (key !== 'cluster') {
+      throw new InputError(`${text}: unknown parameter "${key}"; the only one is ?cluster=NAME`);
+    }
   }
   const cluster = url.searchParams.get('cluster');
   if (cluster !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
@@ -83,13 +94,15 @@ export class ClickHouseStore {
   ) {}
 
   /** Connects, checks that the server responds, and creates the database and tables when missing. */
-  static async open(location: ClickHouseLocation): Promise<ClickHouseStore> {
+  static async open(location: ClickHouseLocation, options: OpenOptions = {}): Promise<ClickHouseStore> {
     const admin = createClient(connection(location));
     try {
+      if (options.mustExist === true) await requireDatabase(admin, location);
+      if (location.cluster !== null) await requireCluster(admin, location.cluster);
       await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${location.database}` });
     } catch (error) {
       await admin.close();
-      throw cannotReach(location, error);
+      throw error instanceof InputError ? error : cannotReach(location, error);
     }
     await admin.close();
     const client = createClient({
@@ -137,13 +150,32 @@ export class ClickHouseStore {
 
   /** Runs one statement and discards any result. ClickHouse does not report affected rows, so it returns 0. */
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    await this.client.command({ query: bindParameters(sql, params) });
+    await this.guard(() => this.client.command({ query: bindParameters(sql, params) }));
     return 0;
   }
 
   async all<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const result = await this.client.query({ query: bindParameters(sql, params), format: 'JSONEachRow' });
-    return result.json<T>();
+    return this.guard(async () => {
+      const result = await this.client.query({ query: bindParameters(sql, params), format: 'JSONEachRow' });
+      return result.json<T>();
+    });
+  }
+
+  /**
+   * Runs a request and turns a lost connection into an InputError that names the server. Errors the
+   * server returns (a failed statement) pass unchanged.
+   */
+  private async guard<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (isConnectionError(error)) {
+        throw new InputError(
+          `lost the connection to ClickHouse at ${this.location.url} (${firstLine(error)}); check the server and run the command again`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Inserts events in batches of INSERT_BATCH_ROWS. */
@@ -166,6 +198,10 @@ export class ClickHouseStore {
   async insertJsonLines(table: string, path: string): Promise<void> {
     // exec sends the query as a parameter and the file as the body, untouched; insert() would want
     // objects for a JSON format.
+    await this.guard(() => this.sendFile(table, path));
+  }
+
+  private async sendFile(table: string, path: string): Promise<void> {
     const { stream } = await this.client.exec({
       query: `INSERT INTO ${table} FORMAT JSONEachRow`,
       values: createReadStream(path),
@@ -221,8 +257,47 @@ function eventRow(event: ConnectionEvent): Record<string, unknown> {
   return row;
 }
 
+/** Tells network failures (refused, reset, timed out, closed) from errors the server returned. */
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  return /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Timeout error/i.test(error.message);
+}
+
+async function requireDatabase(client: ClickHouseClient, location: ClickHouseLocation): Promise<void> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM system.databases WHERE name = ${clickhouseLiteral(location.database)}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: number | string }>();
+  if (Number(row?.n ?? 0) === 0) {
+    throw new InputError(
+      `${location.database}: no such database on ${location.url}; import into it first (beaconhunt import PATHS --engine ...), or check the name`,
+    );
+  }
+}
+
+async function requireCluster(client: ClickHouseClient, cluster: string): Promise<void> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM system.clusters WHERE cluster = ${clickhouseLiteral(cluster)}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: number | string }>();
+  if (Number(row?.n ?? 0) === 0) {
+    throw new InputError(
+      `cluster ${cluster}: the server does not know it; name a cluster from its remote_servers configuration`,
+    );
+  }
+}
+
 function cannotReach(location: ClickHouseLocation, error: unknown): InputError {
   const reason = firstLine(error);
+  if (/authentication|password/i.test(reason)) {
+    return new InputError(
+      `ClickHouse at ${location.url} rejected the login (${reason}); check the user name and password in the URL`,
+    );
+  }
   return new InputError(
     `cannot use ClickHouse at ${location.url} (${reason}); check that clickhouse-server runs and that the port is its HTTP port (8123 by default)`,
   );
