@@ -68,6 +68,7 @@ import {
 } from './parse.js';
 import type { RetentionResult } from '../ingest/import.js';
 import { startRun, StoppedBySignalError, stoppedBySignal } from './interrupt.js';
+import { countOf } from '../text/plural.js';
 import { createProgress } from './progress.js';
 
 /** Skipped threat-intelligence lines listed one by one before the rest are only counted. */
@@ -728,7 +729,7 @@ async function runImport(paths: string[], flags: ImportFlags): Promise<void> {
     for (const path of result.alreadyThere) {
       process.stderr.write(`beaconhunt: ${path}: same content is already in ${target}; not sent again\n`);
     }
-    process.stderr.write(`beaconhunt: ${result.events.toLocaleString('en-US')} events now in ${target}\n`);
+    process.stderr.write(`beaconhunt: ${countOf(result.events, 'event')} now in ${target}\n`);
   }
 }
 
@@ -787,13 +788,17 @@ function retentionMessage(retention: RetentionResult, retentionMs: number): stri
   if (retention.now === null || retention.cutoff === null) {
     return `beaconhunt: --retention ${duration}: the dataset has no events or DNS queries; nothing dropped\n`;
   }
-  const events = retention.events.toLocaleString('en-US');
-  const queries = retention.dnsQueries.toLocaleString('en-US');
-  const cutoff = new Date(retention.cutoff).toISOString();
+  const events = countOf(retention.events, 'event');
+  const queries = countOf(retention.dnsQueries, 'DNS query', 'DNS queries');
   const now = new Date(retention.now).toISOString();
+  // A cut before 1970 keeps every row, and a date that far back reads as a mistake in the message.
+  const before =
+    retention.cutoff < 0
+      ? 'started before 1970'
+      : `started before ${new Date(retention.cutoff).toISOString()}`;
   return (
-    `beaconhunt: --retention ${duration}: dropped ${events} events and ${queries} DNS queries that ` +
-    `started before ${cutoff} (${duration} before the analysis time ${now})\n`
+    `beaconhunt: --retention ${duration}: dropped ${events} and ${queries} that ${before} ` +
+    `(${duration} before the analysis time ${now})\n`
   );
 }
 
