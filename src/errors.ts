@@ -38,3 +38,9 @@ export class StrictModeError extends InputError {
 export class InterruptedError extends Error {
   override readonly name: string = 'InterruptedError';
 }
+
+/** Returns the first line of an error's message, for one-line error output. */
+export function firstLineOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

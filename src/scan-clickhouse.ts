@@ -12,7 +12,7 @@ import type { BeaconOptions } from './detect/beacon/index.js';
 import { DEFAULT_DETECTOR_OPTIONS, type DetectorId } from './detect/registry.js';
 import type { LongConnectionOptions } from './detect/long-connection.js';
 import type { QradarT1071Options } from './detect/qradar-t1071.js';
-import { importFiles } from './ingest/import.js';
+import { forgetFile, importFiles } from './ingest/import.js';
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
 import { analyse, type ImportResult, type ScanOptions, type ScanResult } from './scan.js';
@@ -78,12 +78,7 @@ async function dropKnownFiles(local: DuckDbStore, remote: ClickHouseStore): Prom
     ).map((row) => row.sha256),
   );
   const dropped = imported.filter((file) => known.has(file.sha256 as string)).map((file) => file.path);
-  for (const path of dropped) {
-    for (const table of [EVENTS_TABLE, DNS_QUERIES_TABLE]) {
-      await local.run(`DELETE FROM ${table} WHERE sourcefile = ?`, [path]);
-    }
-    await local.run(`DELETE FROM ${FILES_TABLE} WHERE path = ?`, [path]);
-  }
+  for (const path of dropped) await forgetFile(local, path);
   return dropped;
 }
 
@@ -98,11 +93,7 @@ const UID_BATCH = 5_000;
  */
 async function dropKnownFlows(local: DuckDbStore, remote: ClickHouseStore): Promise<void> {
   for (const table of [EVENTS_TABLE, DNS_QUERIES_TABLE, FLOW_HTTP_TABLE]) {
-    const present = await local.all<{ n: number }>(
-      'SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?',
-      [table],
-    );
-    if ((present[0]?.n ?? 0) === 0) continue;
+    if (!(await local.hasTable(table))) continue;
     const uids = (
       await local.all<{ uid: string }>(`SELECT DISTINCT uid FROM ${table} WHERE uid IS NOT NULL`)
     ).map((row) => row.uid);

@@ -445,21 +445,24 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   const detector = DETECTORS[flags.detector] as unknown as Detector<unknown, object>;
   const machine = machineFormat(flags);
   const findings = result.findings as object[];
+  // Machine and SIEM outputs list the hidden findings after the shown ones, each with its suppressedBy
+  // rule, and --top limits only the shown.
+  const shown = flags.top ? findings.slice(0, flags.top) : findings;
+  const hidden = flags.showSuppressed ? result.suppressed.map((entry) => entry.finding as object) : [];
+  const listed = [...shown, ...hidden];
   const siem = siemFormat(flags);
   if (siem !== null) {
-    const shown = flags.top ? findings.slice(0, flags.top) : findings;
-    const hidden = flags.showSuppressed ? result.suppressed.map((entry) => entry.finding as object) : [];
-    const lines = renderSiemLines(siem, [...shown, ...hidden], flags.detector, detector);
+    const summaries = listed.map((finding, index) => summarizeFinding(flags.detector, finding, index));
+    const lines = renderSiemLines(siem, summaries, listed, detector);
     if (flags.syslog !== undefined) {
-      const severities = [...shown, ...hidden].map((finding, index) =>
-        syslogSeverity(summarizeFinding(flags.detector, finding, index)),
-      );
       const now = new Date();
-      const frames = lines.map((line, index) => syslogFrame(line, severities[index] ?? 6, siem, now));
+      const frames = lines.map((line, index) =>
+        syslogFrame(line, syslogSeverity(summaries[index] as FindingSummary), siem, now),
+      );
       const cut = await sendSyslog(flags.syslog, frames);
       if (!flags.quiet) {
         process.stderr.write(
-          `beaconhunt: sent ${frames.length} finding${frames.length === 1 ? '' : 's'} as ${siem.toUpperCase()} to ` +
+          `beaconhunt: sent ${countOf(frames.length, 'finding')} as ${siem.toUpperCase()} to ` +
             `${flags.syslog.transport}://${flags.syslog.host}:${flags.syslog.port}` +
             `${cut > 0 ? `; ${cut} cut to ${MAX_UDP_MESSAGE_BYTES} bytes` : ''}\n`,
         );
@@ -471,12 +474,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   // SIEM lines on stdout replace the other outputs; sent to syslog, they leave stdout to the table.
   const siemOnStdout = siem !== null && flags.syslog === undefined;
   if (machine !== null && !siemOnStdout) {
-    // Hidden findings follow the shown ones, each with its suppressedBy rule, and --top limits only the shown.
-    const shown = flags.top ? findings.slice(0, flags.top) : findings;
-    const hidden = flags.showSuppressed ? result.suppressed.map((entry) => entry.finding as object) : [];
-    process.stdout.write(
-      renderMachine(machine, [...shown, ...hidden], detector.flatten, detector.csvColumns),
-    );
+    process.stdout.write(renderMachine(machine, listed, detector.flatten, detector.csvColumns));
   } else if (!siemOnStdout) {
     const rows = flags.top === 0 ? findings.length : (flags.top ?? DEFAULT_TABLE_ROWS);
     if (findings.length === 0) {
@@ -743,19 +741,18 @@ function siemFormat(flags: ScanFlags): SiemFormat | null {
   return flags.syslog !== undefined ? 'cef' : null;
 }
 
-/** Renders findings as lines of a SIEM format, without line breaks. */
+/** Renders findings, with their summaries, as lines of a SIEM format without line breaks. */
 function renderSiemLines(
   format: SiemFormat,
+  summaries: readonly FindingSummary[],
   findings: readonly object[],
-  detectorId: DetectorId,
   detector: Detector<unknown, object>,
 ): string[] {
   const version = packageVersion();
-  return findings.map((finding, index) => {
-    const summary = summarizeFinding(detectorId, finding, index);
+  return summaries.map((summary, index) => {
     if (format === 'cef') return toCef(summary, version);
     if (format === 'leef') return toLeef(summary, version);
-    return JSON.stringify(toOcsf(summary, detector.flatten(finding), version));
+    return JSON.stringify(toOcsf(summary, detector.flatten(findings[index] as object), version));
   });
 }
 

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 
 import { newestEventTime } from '../detect/detector.js';
-import { InputError, UsageError } from '../errors.js';
+import { firstLineOf, InputError, UsageError } from '../errors.js';
 import { LocalNetworks } from '../net/locality.js';
 import type { DuckDbStore } from '../store/duckdb.js';
 import {
@@ -405,8 +405,8 @@ async function importOne(
       }
       throw error;
     }
-    // Running out of memory says nothing about the file, so it fails the run even for a file found in a
-    // folder, with the way out; passing over it would hide events.
+    // Running out of memory is no fault of the file, so it fails the run even for a file found in a
+    // folder, and the message gives the way out. Passing over the file would hide its events.
     if (/Out of Memory Error/i.test(firstLineOf(error))) {
       throw new InputError(
         `${file.path}: DuckDB ran out of memory reading it as ${format.id} (${firstLineOf(error)}); ` +
@@ -479,7 +479,7 @@ async function findSameContent(
   return row ?? null;
 }
 
-/** The outcome of a file already in the dataset, which is not read again. */
+/** Builds the outcome of a file already in the dataset, which is not read again. */
 function passedOver(path: string, format: string, message: string): FileOutcome {
   return { path, format, status: 'ignored', events: 0, skipped: 0, message };
 }
@@ -517,17 +517,12 @@ function damagedDataMessage(path: string, damage: CompressionDamage, events: num
  * Deletes what an earlier read of `path` stored: its events, DNS queries, skipped lines and catalogue
  * entry.
  */
-async function forgetFile(store: DuckDbStore, path: string): Promise<void> {
+export async function forgetFile(store: DuckDbStore, path: string): Promise<void> {
   await store.run(`DELETE FROM ${EVENTS_TABLE} WHERE sourcefile = ?`, [path]);
   await store.run(`DELETE FROM ${DNS_QUERIES_TABLE} WHERE sourcefile = ?`, [path]);
   await store.run(`DELETE FROM ${DNS_RESPONSES_TABLE} WHERE sourcefile = ?`, [path]);
   await store.run(`DELETE FROM ${REJECTS_TABLE} WHERE sourcefile = ?`, [path]);
   await store.run(`DELETE FROM ${FILES_TABLE} WHERE path = ?`, [path]);
-}
-
-function firstLineOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
 }
 
 /** The rows deleted by `applyRetention`, with the times that decided the cut. */

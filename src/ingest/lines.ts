@@ -60,7 +60,7 @@ export function linesTableSql(sample: FileSample): string {
     'parallel=false',
     `max_line_size=${MAX_LINE_BYTES}`,
     // DuckDB sizes the read buffer at 16 × max_line_size (1 GiB here) and allocates it whole, even for a
-    // small file; one line's worth is enough and lets a scan run under a memory limit of a few hundred MB.
+    // small file. One line's worth is enough, so a scan can run under a memory limit of a few hundred MB.
     `buffer_size=${MAX_LINE_BYTES}`,
     `compression='${sample.compression === 'gzip' ? 'gzip' : 'none'}'`,
     'ignore_errors=true',

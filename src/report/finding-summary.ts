@@ -42,7 +42,7 @@ const APPLICATION_LAYER: AttackTechnique = { uid: 'T1071', name: 'Application La
 const WEB_PROTOCOLS: AttackTechnique = { uid: 'T1071.001', name: 'Web Protocols' };
 const DNS: AttackTechnique = { uid: 'T1071.004', name: 'DNS' };
 
-/** The sub-technique for a port when it names one: web ports and DNS. */
+/** Returns the sub-technique a port names (web ports and DNS), or T1071 itself. */
 function techniqueForPort(port: number | null, protocol: string | null): AttackTechnique {
   if (port === 53 || protocol === 'dns') return DNS;
   if (port === 80 || port === 443 || port === 8080 || port === 8443) return WEB_PROTOCOLS;

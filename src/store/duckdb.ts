@@ -238,6 +238,15 @@ export class DuckDbStore implements Store {
     await this.run(createDnsTableSql(DNS_RESPONSES_TABLE));
   }
 
+  /** Tells whether the current database has `table`. */
+  async hasTable(table: string): Promise<boolean> {
+    const [found] = await this.all<{ tables: number }>(
+      'SELECT count(*) AS tables FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?',
+      [table],
+    );
+    return (found?.tables ?? 0) > 0;
+  }
+
   /** Raises InputError unless the attached database `database`, opened from `path`, has an events table. */
   private async requireEventsTable(database: string, path: string): Promise<void> {
     const [found] = await this.all<{ tables: number }>(

@@ -8,7 +8,7 @@ import { finished, pipeline } from 'node:stream/promises';
 
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
-import { InputError } from '../../errors.js';
+import { firstLineOf, InputError } from '../../errors.js';
 import { EVENT_COLUMNS, type ConnectionEvent } from '../../model/event.js';
 import { EVENTS_TABLE } from '../schema.js';
 import type { SqlValue } from '../store.js';
@@ -142,7 +142,7 @@ export class ClickHouseStore {
         await this.all(`SELECT count() AS n FROM ${EVENTS_TABLE}`);
       } catch (error) {
         throw new InputError(
-          `cluster ${cluster}: the per-shard tables are missing on a shard (${firstLine(error)}); create them on every shard: beaconhunt shard-ddl ${database} | clickhouse-client --multiquery`,
+          `cluster ${cluster}: the per-shard tables are missing on a shard (${firstLineOf(error)}); create them on every shard: beaconhunt shard-ddl ${database} | clickhouse-client --multiquery`,
         );
       }
     }
@@ -171,7 +171,7 @@ export class ClickHouseStore {
     } catch (error) {
       if (isConnectionError(error)) {
         throw new InputError(
-          `lost the connection to ClickHouse at ${this.location.url} (${firstLine(error)}); check the server and run the command again`,
+          `lost the connection to ClickHouse at ${this.location.url} (${firstLineOf(error)}); check the server and run the command again`,
         );
       }
       throw error;
@@ -230,11 +230,6 @@ export class ClickHouseStore {
  */
 const INSERT_SETTINGS = { insert_distributed_sync: 1 } as const;
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
-}
-
 /** Client options for the server; errors reach the caller as exceptions, so the client logs nothing. */
 function connection(location: ClickHouseLocation): {
   url: string;
@@ -292,7 +287,7 @@ async function requireCluster(client: ClickHouseClient, cluster: string): Promis
 }
 
 function cannotReach(location: ClickHouseLocation, error: unknown): InputError {
-  const reason = firstLine(error);
+  const reason = firstLineOf(error);
   if (/authentication|password/i.test(reason)) {
     return new InputError(
       `ClickHouse at ${location.url} rejected the login (${reason}); check the user name and password in the URL`,

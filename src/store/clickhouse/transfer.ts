@@ -48,14 +48,6 @@ async function withFolder<T>(body: (folder: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function tableExists(store: DuckDbStore, table: string): Promise<boolean> {
-  const rows = await store.all<{ n: number }>(
-    `SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?`,
-    [table],
-  );
-  return (rows[0]?.n ?? 0) > 0;
-}
-
 /**
  * Writes the rows of a DuckDB query to a file of JSON lines and sends them to a ClickHouse table. Returns
  * how many rows were sent.
@@ -92,7 +84,7 @@ export async function sendDataset(local: DuckDbStore, remote: ClickHouseStore): 
       EVENTS_TABLE,
       join(folder, 'events.jsonl'),
     );
-    const dnsQueries = (await tableExists(local, DNS_QUERIES_TABLE))
+    const dnsQueries = (await local.hasTable(DNS_QUERIES_TABLE))
       ? await sendQuery(
           local,
           remote,
@@ -102,7 +94,7 @@ export async function sendDataset(local: DuckDbStore, remote: ClickHouseStore): 
           join(folder, 'dns.jsonl'),
         )
       : 0;
-    const httpRequests = (await tableExists(local, FLOW_HTTP_TABLE))
+    const httpRequests = (await local.hasTable(FLOW_HTTP_TABLE))
       ? await sendQuery(
           local,
           remote,
