@@ -21,14 +21,18 @@ import type { FieldMapping, TimeFormat } from './ingest/generic/mapping.js';
 import { applyRetention, importFiles, type ImportProgress, type RetentionResult } from './ingest/import.js';
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
+import { summarizeFinding } from './report/finding-summary.js';
+import { loadFindingSeries, type FindingSeries } from './report/series.js';
 import { scanOnClickHouse } from './scan-clickhouse.js';
 import { DuckDbStore } from './store/duckdb.js';
 import {
+  checkSuppression,
   compileTuning,
   loadEntityIndex,
   splitSuppressed,
   subjectOfBeaconFinding,
   type Suppression,
+  type TuningCheck,
 } from './tune/index.js';
 
 export interface ScanOptions<D extends DetectorId = DetectorId> {
@@ -83,6 +87,18 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   signal?: AbortSignal;
   /** DuckDB's memory limit in bytes; see StoreOpenOptions.memoryLimit for the default. */
   memoryLimit?: number;
+  /**
+   * Chooses the findings whose rows and tuning checks to load, for the HTML report and `explain`, by
+   * rank and by whether tuning hid them (hidden findings are ranked after the shown ones).
+   */
+  details?: (rank: number, hidden: boolean) => boolean;
+}
+
+/** The rows behind one finding, and every tuning rule checked against it. */
+export interface FindingDetails {
+  series: FindingSeries;
+  /** Null when the detector has no tuning (only beacon has) or the scan ran without it. */
+  checks: TuningCheck[] | null;
 }
 
 export interface SuppressedFinding<F> {
@@ -104,6 +120,8 @@ export interface ScanResult<D extends DetectorId = DetectorId> {
   now: number | null;
   /** The rows deleted by `retentionMs`, or null without it. */
   retention: RetentionResult | null;
+  /** Details of the findings that `details` asked for, by finding; empty when it asked for none. */
+  details: Map<FindingById[D], FindingDetails>;
   elapsedMs: number;
 }
 
@@ -230,13 +248,15 @@ export async function analyse<D extends DetectorId>(
             { store, now },
             detectorOptions,
           )) as FindingById[D][]);
-    const { findings, suppressed } =
+    const { findings, suppressed, checksOf } =
       detectorId === 'beacon' && (options.tuning ?? true)
         ? ((await suppressBeacons(store, found as BeaconFinding[], options)) as unknown as {
             findings: FindingById[D][];
             suppressed: SuppressedFinding<FindingById[D]>[];
+            checksOf: (finding: FindingById[D]) => TuningCheck[];
           })
-        : { findings: found, suppressed: [] };
+        : { findings: found, suppressed: [], checksOf: null };
+    const listed = [...findings, ...suppressed.map((entry) => entry.finding)];
     return {
       detector: detectorId,
       findings,
@@ -244,6 +264,7 @@ export async function analyse<D extends DetectorId>(
       ingest,
       events,
       now,
+      details: await loadDetails(store, detectorId, listed, findings.length, options.details, checksOf),
       elapsedMs: performance.now() - started,
     };
   } finally {
@@ -268,13 +289,19 @@ async function suppressBeacons(
   store: DuckDbStore,
   findings: BeaconFinding[],
   options: ScanOptions,
-): Promise<{ findings: BeaconFinding[]; suppressed: SuppressedFinding<BeaconFinding>[] }> {
-  if (findings.length === 0) return { findings, suppressed: [] };
+): Promise<{
+  findings: BeaconFinding[];
+  suppressed: SuppressedFinding<BeaconFinding>[];
+  checksOf: (finding: BeaconFinding) => TuningCheck[];
+}> {
+  if (findings.length === 0) return { findings, suppressed: [], checksOf: () => [] };
   const tuning = compileTuning(options.config ?? {}, {
     ...(options.configOrigin !== undefined ? { origin: options.configOrigin } : {}),
     ...(options.localNetworks !== undefined ? { localNetworks: options.localNetworks } : {}),
   });
   const entities = await loadEntityIndex(store);
+  const checksOf = (finding: BeaconFinding): TuningCheck[] =>
+    checkSuppression(subjectOfBeaconFinding(finding), tuning, entities);
   const split = splitSuppressed(findings, subjectOfBeaconFinding, tuning, entities);
   split.kept.forEach((finding, index) => (finding.rank = index + 1));
   split.suppressed.forEach(({ finding, suppression }, index) => {
@@ -283,7 +310,36 @@ async function suppressBeacons(
     // A pipeline that filters on `alert` must not raise what tuning hid.
     finding.alert = false;
   });
-  return { findings: split.kept, suppressed: split.suppressed };
+  return { findings: split.kept, suppressed: split.suppressed, checksOf };
+}
+
+/**
+ * Loads the rows, and the tuning checks, of the listed findings that `request` selects by rank. Findings
+ * are listed shown first, then hidden, which is rank order.
+ */
+async function loadDetails<F extends object>(
+  store: DuckDbStore,
+  detectorId: DetectorId,
+  listed: readonly F[],
+  shownCount: number,
+  request: ScanOptions['details'],
+  checksOf: ((finding: F) => TuningCheck[]) | null,
+): Promise<Map<F, FindingDetails>> {
+  const details = new Map<F, FindingDetails>();
+  if (request === undefined) return details;
+  for (const [index, finding] of listed.entries()) {
+    const summary = summarizeFinding(detectorId, finding, index);
+    if (!request(summary.rank, index >= shownCount)) continue;
+    const series = await loadFindingSeries(
+      store,
+      detectorId,
+      finding,
+      summary.firstSeenMs,
+      summary.lastSeenMs,
+    );
+    details.set(finding, { series, checks: checksOf === null ? null : checksOf(finding) });
+  }
+  return details;
 }
 
 export interface ImportResult {

@@ -3,6 +3,7 @@
  * importIntoDatabase, and writes findings to stdout and the summary to stderr.
  */
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -26,7 +27,10 @@ import {
   InterruptedError,
   UsageError,
 } from '../errors.js';
+import { renderHtmlReport } from '../report/html.js';
 import { renderMachine, type MachineFormat } from '../report/machine.js';
+import { renderExplanation } from '../report/explain.js';
+import { buildReportDocument, toReportFinding } from '../report/report-document.js';
 import { summarizeFinding, type FindingSummary } from '../report/finding-summary.js';
 import { severityId, toOcsf } from '../report/ocsf.js';
 import { toCef, toLeef } from '../report/siem-lines.js';
@@ -101,6 +105,11 @@ const MEMORY_LIMIT_HELP =
 
 /** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
+/**
+ * Findings in the HTML report unless --top sets another count, each with up to MAX_PLOTTED_POINTS points
+ * per chart: a page of a few megabytes that a browser opens at once.
+ */
+const DEFAULT_HTML_FINDINGS = 100;
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -115,6 +124,8 @@ Exit codes:
 
 interface ScanFlags {
   detector: DetectorId;
+  html?: string;
+  explain?: number;
   ocsf?: boolean;
   cef?: boolean;
   leef?: boolean;
@@ -184,158 +195,58 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
 
-  program
-    .command('scan')
-    .description('Read logs (or a saved dataset) and rank beacon-like connection series')
-    .argument(
-      '[paths...]',
-      'log files or folders (walked recursively), - for standard input; .gz, .bz2, .zst and .zip are opened',
-    )
-    .addOption(
-      new Option('-d, --detector <id>', 'detector to run').choices([...DETECTOR_IDS]).default('beacon'),
-    )
+  addScanOptions(
+    program
+      .command('scan')
+      .description('Read logs (or a saved dataset) and rank beacon-like connection series')
+      .argument(
+        '[paths...]',
+        'log files or folders (walked recursively), - for standard input; .gz, .bz2, .zst and .zip are opened',
+      ),
+  )
     .option(
-      '--db <file>',
-      'DuckDB file: import the given paths into it, or, with no paths, open it read-only and scan it as saved',
+      '--explain <rank>',
+      'print everything behind the finding ranked <rank> instead of the table (as `beaconhunt explain`)',
+      parseInteger('--explain', 1),
     )
-    .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
-    .option('--retention <duration>', RETENTION_HELP, parseRetention)
-    .addOption(outputOption('--json', 'write findings as one JSON array'))
-    .addOption(outputOption('--ndjson', 'write one JSON finding per line'))
-    .addOption(outputOption('--csv', 'write findings as CSV with a header row'))
-    .addOption(outputOption('--ocsf', 'write one OCSF Detection Finding (class 2004) per line'))
-    .addOption(outputOption('--cef', 'write one ArcSight CEF event per finding'))
-    .addOption(outputOption('--leef', 'write one QRadar LEEF 2.0 event per finding'))
-    .option(
-      '--syslog <url>',
-      'send the findings to a syslog listener, udp://HOST:PORT or tcp://HOST:PORT, as CEF (or --leef, --ocsf)',
-      parseSyslogTarget,
-    )
-    .option(
-      '--now <time>',
-      'end of the analysis window: epoch ms or ISO 8601 (default: newest event)',
-      parseTime,
-    )
-    .option(
-      '--window <duration>',
-      'window length ending at --now, such as 24h or 7d, or "all" (default: 24h for qradar-t1071, all for the others)',
-      parseWindow,
-    )
-    .option(
-      '--local-net <cidr>',
-      'local network, repeatable; replaces the defaults (RFC 1918, loopback, …)',
-      collect,
-    )
-    .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
-    .option('--strict', 'fail on the first skipped line or unusable file instead of counting it')
-    .option(
-      '--format <id>',
-      'read every file as this format instead of detecting it (see `beaconhunt formats`)',
-    )
-    .option(
-      '--map <pairs>',
-      'read logs no built-in format knows: column=field pairs, such as starttime=ts,sourceip=src,destinationip=dst (repeatable)',
-      collect,
-    )
-    .option(
-      '--time-format <format>',
-      'how a mapped start time is written: auto, epoch-s, epoch-ms, epoch-us, iso or a strptime pattern',
-    )
-    .option(
-      '--top <n>',
-      `show only the first n findings (table default ${DEFAULT_TABLE_ROWS}, 0 for all)`,
-      parseInteger('--top'),
-    )
-    .option(
-      '--min-score <x>',
-      'beacon: leave out findings scoring below x (0–1, default 0)',
-      parseFraction('--min-score'),
-    )
-    .option(
-      '--min-connections <n>',
-      'beacon: distinct connection times a series needs to be scored (default 10)',
-      parseInteger('--min-connections', 3),
-    )
-    .option('--include-multicast', 'beacon: also score multicast and broadcast destinations')
-    .option(
-      '--ports <list>',
-      'qradar-t1071: destination ports (default 80,443,53,21,25,110,143,8080,8443,1883,5222)',
-      parsePortList,
-    )
-    .option(
-      '--min-count <n>',
-      'qradar-t1071: report groups with more than n connections (default 10)',
-      parseInteger('--min-count'),
-    )
-    .option(
-      '--min-interval <ms>',
-      'qradar-t1071: lowest mean gap in ms, inclusive (default 1000)',
-      parseInteger('--min-interval'),
-    )
-    .option(
-      '--max-interval <ms>',
-      'qradar-t1071: highest mean gap in ms, inclusive (default 3600000)',
-      parseInteger('--max-interval'),
-    )
-    .option(
-      '--min-subdomains <n>',
-      'dns-tunnel: distinct subdomains of one domain that flag it as tunnelling (default 100)',
-      parseInteger('--min-subdomains', 1),
-    )
-    .option(
-      '--min-duration <duration>',
-      'long-connection: total or single connection time that reports a pair, such as 30m or 2h (default 1h)',
-      parseMinDuration,
-    )
-    .option(
-      '--utc-offset <offset>',
-      'beacon: offset of local time from UTC for working hours, such as +02:00 or -05:00 (default +00:00)',
-      parseUtcOffset,
-    )
-    .option(
-      '--show-suppressed',
-      'beacon: also list the findings that tuning hid, each with the rule that hid it and why',
-    )
-    .option('--no-tuning', 'beacon: apply no allowlist and no suppression profile (see docs/tuning.md)')
-    .option(
-      '--intel <file>',
-      'beacon: threat-intelligence list of IPs, CIDRs and domains, one per line (repeatable)',
-      collect,
-    )
-    .option('--memory-limit <size>', MEMORY_LIMIT_HELP)
-    .option('-q, --quiet', 'do not write the summary to stderr')
-    .option('--no-progress', 'do not draw a progress bar on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (paths: string[], flags: ScanFlags) => runScan(paths, flags));
 
-  program
-    .command('import')
-    .description('Import logs into a DuckDB file or a ClickHouse dataset for later scans')
-    .argument('<paths...>', 'log files or folders')
-    .option('--db <file>', 'DuckDB file to create or add to')
-    .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
-    .option('--retention <duration>', RETENTION_HELP, parseRetention)
-    .option(
-      '--now <time>',
-      'analysis time that --retention counts back from: epoch ms or ISO 8601 (default: newest event)',
-      parseTime,
-    )
-    .option('--local-net <cidr>', 'local network, repeatable; replaces the defaults', collect)
-    .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
-    .option('--strict', 'fail on the first skipped line or unusable file')
-    .option(
-      '--format <id>',
-      'read every file as this format instead of detecting it (see `beaconhunt formats`)',
-    )
-    .option(
-      '--map <pairs>',
-      'read logs no built-in format knows: column=field pairs, such as starttime=ts,sourceip=src,destinationip=dst (repeatable)',
-      collect,
-    )
-    .option(
-      '--time-format <format>',
-      'how a mapped start time is written: auto, epoch-s, epoch-ms, epoch-us, iso or a strptime pattern',
-    )
+  addScanOptions(
+    program
+      .command('explain')
+      .description(
+        'Scan, then print everything behind one finding: its gaps as a text histogram, each part of the score, the context and the tuning checks that ran',
+      )
+      .argument(
+        '<rank>',
+        'rank of the finding, as the scan table numbers it (hidden findings follow the shown ones)',
+        parseInteger('<rank>', 1),
+      )
+      .argument('[paths...]', 'log files or folders, as for scan; none with --db'),
+  )
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (rank: number, paths: string[], flags: ScanFlags) =>
+      runScan(paths, { ...flags, explain: rank }),
+    );
+
+  addFormatOptions(
+    program
+      .command('import')
+      .description('Import logs into a DuckDB file or a ClickHouse dataset for later scans')
+      .argument('<paths...>', 'log files or folders')
+      .option('--db <file>', 'DuckDB file to create or add to')
+      .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
+      .option('--retention <duration>', RETENTION_HELP, parseRetention)
+      .option(
+        '--now <time>',
+        'analysis time that --retention counts back from: epoch ms or ISO 8601 (default: newest event)',
+        parseTime,
+      )
+      .option('--local-net <cidr>', 'local network, repeatable; replaces the defaults', collect)
+      .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
+      .option('--strict', 'fail on the first skipped line or unusable file'),
+  )
     .option('--memory-limit <size>', MEMORY_LIMIT_HELP)
     .option('-q, --quiet', 'do not write the summary to stderr')
     .option('--no-progress', 'do not draw a progress bar on stderr')
@@ -399,7 +310,138 @@ async function resolveLocalNetworks(flags: {
   return undefined;
 }
 
+/** Adds the options that choose how files are read: a forced format, or a mapping for unknown logs. */
+function addFormatOptions(command: Command): Command {
+  return command
+    .option(
+      '--format <id>',
+      'read every file as this format instead of detecting it (see `beaconhunt formats`)',
+    )
+    .option(
+      '--map <pairs>',
+      'read logs no built-in format knows: column=field pairs, such as starttime=ts,sourceip=src,destinationip=dst (repeatable)',
+      collect,
+    )
+    .option(
+      '--time-format <format>',
+      'how a mapped start time is written: auto, epoch-s, epoch-ms, epoch-us, iso or a strptime pattern',
+    );
+}
+
+/** Adds the options that scan and explain share: input, detector, window, tuning and output. */
+function addScanOptions(command: Command): Command {
+  return addFormatOptions(
+    command
+      .addOption(
+        new Option('-d, --detector <id>', 'detector to run').choices([...DETECTOR_IDS]).default('beacon'),
+      )
+      .option(
+        '--db <file>',
+        'DuckDB file: import the given paths into it, or, with no paths, open it read-only and scan it as saved',
+      )
+      .addOption(new Option('--engine <url>', ENGINE_HELP).conflicts('db'))
+      .option('--retention <duration>', RETENTION_HELP, parseRetention)
+      .addOption(outputOption('--json', 'write findings as one JSON array'))
+      .addOption(outputOption('--ndjson', 'write one JSON finding per line'))
+      .addOption(outputOption('--csv', 'write findings as CSV with a header row'))
+      .addOption(outputOption('--ocsf', 'write one OCSF Detection Finding (class 2004) per line'))
+      .addOption(outputOption('--cef', 'write one ArcSight CEF event per finding'))
+      .addOption(outputOption('--leef', 'write one QRadar LEEF 2.0 event per finding'))
+      .option(
+        '--syslog <url>',
+        'send the findings to a syslog listener, udp://HOST:PORT or tcp://HOST:PORT, as CEF (or --leef, --ocsf)',
+        parseSyslogTarget,
+      )
+      .option(
+        '--html <file>',
+        `also write a self-contained HTML report with charts of each finding (first ${DEFAULT_HTML_FINDINGS} unless --top; - for stdout)`,
+      )
+      .option(
+        '--now <time>',
+        'end of the analysis window: epoch ms or ISO 8601 (default: newest event)',
+        parseTime,
+      )
+      .option(
+        '--window <duration>',
+        'window length ending at --now, such as 24h or 7d, or "all" (default: 24h for qradar-t1071, all for the others)',
+        parseWindow,
+      )
+      .option(
+        '--local-net <cidr>',
+        'local network, repeatable; replaces the defaults (RFC 1918, loopback, …)',
+        collect,
+      )
+      .option('--config <file>', 'YAML configuration file: local networks, allowlist, profiles, context')
+      .option('--strict', 'fail on the first skipped line or unusable file instead of counting it'),
+  )
+    .option(
+      '--top <n>',
+      `show only the first n findings (table default ${DEFAULT_TABLE_ROWS}, 0 for all)`,
+      parseInteger('--top'),
+    )
+    .option(
+      '--min-score <x>',
+      'beacon: leave out findings scoring below x (0–1, default 0)',
+      parseFraction('--min-score'),
+    )
+    .option(
+      '--min-connections <n>',
+      'beacon: distinct connection times a series needs to be scored (default 10)',
+      parseInteger('--min-connections', 3),
+    )
+    .option('--include-multicast', 'beacon: also score multicast and broadcast destinations')
+    .option(
+      '--ports <list>',
+      'qradar-t1071: destination ports (default 80,443,53,21,25,110,143,8080,8443,1883,5222)',
+      parsePortList,
+    )
+    .option(
+      '--min-count <n>',
+      'qradar-t1071: report groups with more than n connections (default 10)',
+      parseInteger('--min-count'),
+    )
+    .option(
+      '--min-interval <ms>',
+      'qradar-t1071: lowest mean gap in ms, inclusive (default 1000)',
+      parseInteger('--min-interval'),
+    )
+    .option(
+      '--max-interval <ms>',
+      'qradar-t1071: highest mean gap in ms, inclusive (default 3600000)',
+      parseInteger('--max-interval'),
+    )
+    .option(
+      '--min-subdomains <n>',
+      'dns-tunnel: distinct subdomains of one domain that flag it as tunnelling (default 100)',
+      parseInteger('--min-subdomains', 1),
+    )
+    .option(
+      '--min-duration <duration>',
+      'long-connection: total or single connection time that reports a pair, such as 30m or 2h (default 1h)',
+      parseMinDuration,
+    )
+    .option(
+      '--utc-offset <offset>',
+      'beacon: offset of local time from UTC for working hours, such as +02:00 or -05:00 (default +00:00)',
+      parseUtcOffset,
+    )
+    .option(
+      '--show-suppressed',
+      'beacon: also list the findings that tuning hid, each with the rule that hid it and why',
+    )
+    .option('--no-tuning', 'beacon: apply no allowlist and no suppression profile (see docs/tuning.md)')
+    .option(
+      '--intel <file>',
+      'beacon: threat-intelligence list of IPs, CIDRs and domains, one per line (repeatable)',
+      collect,
+    )
+    .option('--memory-limit <size>', MEMORY_LIMIT_HELP)
+    .option('-q, --quiet', 'do not write the summary to stderr')
+    .option('--no-progress', 'do not draw a progress bar on stderr');
+}
+
 async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
+  rejectExplainOutputs(flags);
   // Parsed here rather than by commander, so that a bad size is one line of error output.
   const memoryLimit = flags.memoryLimit === undefined ? undefined : parseMemoryLimit(flags.memoryLimit);
   const progress = createProgress(flags.progress && !flags.quiet);
@@ -430,6 +472,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
       ...(flags.now !== undefined ? { now: flags.now } : {}),
       ...(flags.retention !== undefined ? { retentionMs: flags.retention } : {}),
       ...(localNetworks !== undefined ? { localNetworks } : {}),
+      ...(flags.html !== undefined ? { details: htmlDetails(flags) } : {}),
+      ...(flags.explain !== undefined ? { details: (rank: number) => rank === flags.explain } : {}),
     };
     result = await scan(options);
   } catch (error) {
@@ -443,6 +487,13 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     throw stoppedBySignal(run, new InterruptedError(interruptedRunMessage(flags.db, writesDataset)));
 
   const detector = DETECTORS[flags.detector] as unknown as Detector<unknown, object>;
+  if (flags.explain !== undefined) {
+    writeExplanation(flags.explain, result, flags);
+    return;
+  }
+  if (flags.html !== undefined) await writeHtmlReport(flags.html, result, flags);
+  // A report written to stdout takes the place of the table.
+  const stdoutTaken = flags.html === '-';
   const machine = machineFormat(flags);
   const findings = result.findings as object[];
   // Machine and SIEM outputs list the hidden findings after the shown ones, each with its suppressedBy
@@ -475,7 +526,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   const siemOnStdout = siem !== null && flags.syslog === undefined;
   if (machine !== null && !siemOnStdout) {
     process.stdout.write(renderMachine(machine, listed, detector.flatten, detector.csvColumns));
-  } else if (!siemOnStdout) {
+  } else if (!siemOnStdout && !stdoutTaken) {
     const rows = flags.top === 0 ? findings.length : (flags.top ?? DEFAULT_TABLE_ROWS);
     if (findings.length === 0) {
       process.stdout.write(`No findings from ${flags.detector}.\n`);
@@ -511,6 +562,107 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
           : `beaconhunt: tuning hid ${result.suppressed.length} findings; --show-suppressed lists them with the rule that hid each\n`,
       );
     }
+  }
+}
+
+/** Rejects outputs that --explain replaces: it prints one finding, as text or with --json. */
+function rejectExplainOutputs(flags: ScanFlags): void {
+  if (flags.explain === undefined) return;
+  const outputs: [boolean, string][] = [
+    [flags.ndjson === true, '--ndjson'],
+    [flags.csv === true, '--csv'],
+    [flags.ocsf === true, '--ocsf'],
+    [flags.cef === true, '--cef'],
+    [flags.leef === true, '--leef'],
+    [flags.syslog !== undefined, '--syslog'],
+    [flags.html !== undefined, '--html'],
+  ];
+  const clash = outputs.find(([given]) => given);
+  if (clash !== undefined) {
+    throw new UsageError(
+      `explain prints one finding as text, or as JSON with --json; drop ${clash[1]}, or run scan for that output`,
+    );
+  }
+}
+
+/** Writes everything behind the finding ranked `rank`: as text, or as JSON with --json. */
+function writeExplanation(rank: number, result: ScanResult, flags: ScanFlags): void {
+  const listed = [
+    ...(result.findings as object[]),
+    ...result.suppressed.map((entry) => entry.finding as object),
+  ];
+  const index = listed.findIndex(
+    (finding, position) => summarizeFinding(flags.detector, finding, position).rank === rank,
+  );
+  if (index === -1) {
+    const hidden = result.suppressed.length > 0 ? ` and ${result.suppressed.length} hidden by tuning` : '';
+    throw new InputError(
+      `no finding ranked ${rank}: ${flags.detector} found ${countOf(result.findings.length, 'finding')}${hidden}; run scan to see the ranks`,
+    );
+  }
+  const entry = toReportFinding(result, listed[index] as object, index, {
+    hidden: index >= result.findings.length,
+    utcOffsetMinutes: flags.utcOffset ?? 0,
+  });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    renderExplanation(entry, {
+      total: listed.length,
+      tuning: flags.tuning,
+      width: process.stdout.isTTY ? (process.stdout.columns ?? 80) : 80,
+      qradar: {
+        minCount: flags.minCount ?? DEFAULT_DETECTOR_OPTIONS['qradar-t1071'].minCount,
+        minIntervalMs: flags.minInterval ?? DEFAULT_DETECTOR_OPTIONS['qradar-t1071'].minIntervalMs,
+        maxIntervalMs: flags.maxInterval ?? DEFAULT_DETECTOR_OPTIONS['qradar-t1071'].maxIntervalMs,
+      },
+    }),
+  );
+}
+
+/** Returns the HTML report's findings: the first --top shown ones (100 by default) and as many hidden. */
+function htmlDetails(flags: ScanFlags): (rank: number, hidden: boolean) => boolean {
+  const top = htmlFindingCount(flags);
+  // Hidden findings are ranked after every shown one, so their count is taken from the first hidden rank.
+  let firstHidden: number | null = null;
+  return (rank, hidden) => {
+    if (!hidden) return rank <= top;
+    firstHidden ??= rank;
+    return rank - firstHidden < top;
+  };
+}
+
+function htmlFindingCount(flags: ScanFlags): number {
+  return flags.top === 0 ? Number.POSITIVE_INFINITY : (flags.top ?? DEFAULT_HTML_FINDINGS);
+}
+
+/** Writes the HTML report to `target`, or to stdout for `-`. */
+async function writeHtmlReport(target: string, result: ScanResult, flags: ScanFlags): Promise<void> {
+  const document = buildReportDocument(result, {
+    version: packageVersion(),
+    top: htmlFindingCount(flags),
+    includeHidden: true,
+    utcOffsetMinutes: flags.utcOffset ?? 0,
+  });
+  const html = renderHtmlReport(document);
+  if (target === '-') {
+    process.stdout.write(html);
+    return;
+  }
+  try {
+    await writeFile(target, html);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new InputError(
+      `${target}: cannot write the HTML report (${reason}); check the folder exists and is writable`,
+      target,
+    );
+  }
+  if (!flags.quiet) {
+    const count = document.findings.length;
+    process.stderr.write(`beaconhunt: wrote ${countOf(count, 'finding')} to the HTML report ${target}\n`);
   }
 }
 

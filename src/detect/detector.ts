@@ -18,6 +18,8 @@ export interface TableColumn<F> {
   header: string;
   value: (finding: F) => string;
   align?: 'left' | 'right';
+  /** True when the finding is an alert, which colours this cell red and bold on a colour terminal. */
+  alert?: (finding: F) => boolean;
 }
 
 export interface Detector<Options, F extends object> {

@@ -641,7 +641,7 @@ const TABLE_COLUMNS: readonly TableColumn<DnsTunnelFinding>[] = [
   { header: 'lookups', value: (f) => String(f.measures.lookups), align: 'right' },
   { header: 'mean len', value: (f) => f.measures.meanSubdomainLength.toFixed(1), align: 'right' },
   { header: 'bits/char', value: (f) => f.measures.entropyBitsPerChar.toFixed(2), align: 'right' },
-  { header: 'score', value: (f) => f.score.toFixed(2), align: 'right' },
+  { header: 'score', value: (f) => f.score.toFixed(2), align: 'right', alert: (f) => f.flagged },
   { header: 'example', value: (f) => f.examples[0] ?? '' },
   { header: 'why', value: (f) => f.why.join('; ') },
 ];

@@ -5,7 +5,7 @@ import { parseConfig, parseConfigWithOrigin } from '../config.js';
 import { emptyEvent } from '../model/event.js';
 import { DuckDbStore } from '../store/duckdb.js';
 import { EntityIndex, NO_ENTITIES, loadEntityIndex } from './entities.js';
-import { compileTuning, findSuppression, splitSuppressed } from './index.js';
+import { checkSuppression, compileTuning, findSuppression, splitSuppressed } from './index.js';
 import { PROFILE_IDS, PROFILES } from './profiles.js';
 import { renderSuppressed } from './report.js';
 import type { TuningSubject } from './subject.js';
@@ -385,5 +385,45 @@ describe('renderSuppressed', () => {
 
   test('empty list', () => {
     expect(renderSuppressed([])).toBe('No findings suppressed.\n');
+  });
+});
+
+describe('checkSuppression', () => {
+  /** Subjects from office hosts to assorted ports, names and agents, some of which profiles hide. */
+  const subjects = fc.record({
+    sourceip: fc.constantFrom('10.1.2.3', '198.51.100.7'),
+    destinationips: fc.constantFrom(['203.0.113.9'], ['10.0.1.7'], []),
+    destinationport: fc.constantFrom(443, 80, 123, 5060, 1883, 8883, null),
+    protocol: fc.constantFrom('tcp', 'udp', null),
+    names: fc.constantFrom([], ['update.eset.com'], ['cdn.example.net'], ['time.windows.com']),
+    userAgents: fc.constantFrom([], ['ELB-HealthChecker/2.0'], ['curl/8.0']),
+    periodSeconds: fc.constantFrom(30, 64, 1024, null),
+  });
+
+  test('agrees with findSuppression', () => {
+    fc.assert(
+      fc.property(subjects, (fields) => {
+        const checked = checkSuppression(subject(fields), builtIn, NO_ENTITIES);
+        const found = findSuppression(subject(fields), builtIn, NO_ENTITIES);
+        expect(checked).toHaveLength(builtIn.rules.length);
+        const hid = checked.filter((check) => check.outcome === 'hid');
+        expect(hid.length).toBe(found === null ? 0 : 1);
+        if (found !== null) {
+          expect(hid[0]?.rule).toBe(found.rule);
+          expect(hid[0]?.detail).toBe(found.matched);
+        }
+        // Nothing matches before the rule that hid the finding.
+        const first = checked.findIndex((check) => check.outcome !== 'passed');
+        if (first !== -1) expect(checked[first]?.outcome).toBe('hid');
+      }),
+    );
+  });
+
+  test('names the failed condition', () => {
+    const checks = checkSuppression(subject({ destinationport: 443, protocol: 'tcp' }), builtIn, NO_ENTITIES);
+    const ntp = checks.filter((check) => check.rule === 'profile ntp').map((check) => check.detail);
+    expect(ntp).toContain('port 443 is not 123 or 4460');
+    expect(ntp).toContain('protocol tcp is not udp');
+    expect(checks.every((check) => check.outcome === 'passed' && check.detail.length > 0)).toBe(true);
   });
 });

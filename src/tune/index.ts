@@ -7,7 +7,7 @@ import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from '../net/locality.js';
 import type { EntityLookup } from './entities.js';
 import { parseCidr, parseDomainPattern, parseProcessPattern } from './patterns.js';
 import { compileProfile, PROFILES } from './profiles.js';
-import { matchRule, type CompiledRule } from './rules.js';
+import { checkRule, matchRule, type CompiledRule } from './rules.js';
 import type { Suppression, TuningSubject } from './subject.js';
 
 export { EntityIndex, loadEntityIndex, NO_ENTITIES, type EntityLookup } from './entities.js';
@@ -94,6 +94,37 @@ export function findSuppression(
     if (matched !== null) return { rule: rule.name, reason: rule.reason, matched };
   }
   return null;
+}
+
+/** One rule checked against a finding, for `explain` and the HTML report. */
+export interface TuningCheck {
+  rule: string;
+  reason: string;
+  /**
+   * 'hid' for the first rule that matched (the one that hides the finding), 'matched' for later rules
+   * that would have hidden it too, 'passed' for rules that did not match.
+   */
+  outcome: 'hid' | 'matched' | 'passed';
+  /** Description of the match, or of the first condition that failed. */
+  detail: string;
+}
+
+/** Checks every rule against the subject, in the order tuning applies them. */
+export function checkSuppression(
+  subject: TuningSubject,
+  tuning: Tuning,
+  entities: EntityLookup,
+): TuningCheck[] {
+  let hidden = false;
+  return tuning.rules.map((rule) => {
+    const verdict = checkRule(rule, subject, entities, tuning.localNetworks);
+    if ('failed' in verdict) {
+      return { rule: rule.name, reason: rule.reason, outcome: 'passed', detail: verdict.failed };
+    }
+    const outcome = hidden ? 'matched' : 'hid';
+    hidden = true;
+    return { rule: rule.name, reason: rule.reason, outcome, detail: verdict.matched };
+  });
 }
 
 export interface SplitFindings<T> {

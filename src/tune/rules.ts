@@ -38,6 +38,9 @@ export interface CompiledRule {
   readonly localSource?: boolean;
 }
 
+/** The result of checking one rule: what matched, or the first condition that did not. */
+export type RuleVerdict = { matched: string } | { failed: string };
+
 /**
  * Returns a description of what matched, or null when any condition of the rule fails. A condition on a
  * value the subject lacks (no port, no period, no names) fails, so a rule never hides a finding on
@@ -49,56 +52,104 @@ export function matchRule(
   entities: EntityLookup,
   localNetworks: LocalNetworks,
 ): string | null {
+  const verdict = checkRule(rule, subject, entities, localNetworks);
+  return 'matched' in verdict ? verdict.matched : null;
+}
+
+/** Checks a rule against the subject, saying which condition failed when it does not match. */
+export function checkRule(
+  rule: CompiledRule,
+  subject: TuningSubject,
+  entities: EntityLookup,
+  localNetworks: LocalNetworks,
+): RuleVerdict {
   const matched: string[] = [];
+  const fail = (failed: string): RuleVerdict => ({ failed });
 
   if (rule.protocols !== undefined) {
-    if (subject.protocol === null || !rule.protocols.includes(subject.protocol)) return null;
+    if (subject.protocol === null || !rule.protocols.includes(subject.protocol)) {
+      return fail(`protocol ${subject.protocol ?? 'unknown'} is not ${alternatives(rule.protocols)}`);
+    }
   }
   if (rule.ports !== undefined) {
-    if (subject.destinationport === null || !rule.ports.includes(subject.destinationport)) return null;
+    if (subject.destinationport === null || !rule.ports.includes(subject.destinationport)) {
+      return fail(
+        `port ${subject.destinationport ?? 'unknown'} is not ${alternatives(rule.ports.map(String))}`,
+      );
+    }
     matched.push(`port ${subject.destinationport}${subject.protocol !== null ? `/${subject.protocol}` : ''}`);
   }
   if (rule.periodSeconds !== undefined) {
     const period = subject.periodSeconds;
-    if (period === null || period < rule.periodSeconds.min || period > rule.periodSeconds.max) return null;
+    const { min, max } = rule.periodSeconds;
+    if (period === null || period < min || period > max) {
+      return fail(
+        `period ${period === null ? 'unknown' : `${Math.round(period)} s`} is outside ${min}–${max} s`,
+      );
+    }
   }
-  if (rule.notOutbound === true && isOutbound(subject, localNetworks)) return null;
-  if (rule.localSource === true && !localNetworks.isLocal(subject.sourceip)) return null;
+  if (rule.notOutbound === true && isOutbound(subject, localNetworks)) {
+    return fail('the connection goes from a local host to a remote one');
+  }
+  if (rule.localSource === true && !localNetworks.isLocal(subject.sourceip)) {
+    return fail(`source ${subject.sourceip} is not on a local network`);
+  }
   if (rule.sources !== undefined) {
     const source = rule.sources.find((cidr) => matchesCidr(cidr, subject.sourceip));
-    if (source === undefined) return null;
+    if (source === undefined)
+      return fail(`source ${subject.sourceip} is not in ${rule.sourceGroup ?? 'the rule'}`);
     matched.push(`source ${subject.sourceip} in ${rule.sourceGroup ?? source.text}`);
   }
   if (rule.cidrs !== undefined) {
     const text = matchEveryAddress(rule.cidrs, subject.destinationips);
-    if (text === null) return null;
+    if (text === null)
+      return fail(`destination ${listed(subject.destinationips, 'unknown')} is outside the rule's networks`);
     matched.push(text);
   }
   if (rule.domains !== undefined) {
     const text = matchNames(rule.domains, subject, entities);
-    if (text === null) return null;
+    if (text === null) {
+      return fail(
+        subject.names.length > 0
+          ? `names ${listed(subject.names)} do not all match the rule's domains`
+          : "the destination served no names, or names outside the rule's domains",
+      );
+    }
     matched.push(text);
   }
   if (rule.processes !== undefined) {
     const text = matchEvery(subject.processes, (image) =>
       rule.processes!.find((p) => matchesProcess(p, image)),
     );
-    if (text === null) return null;
+    if (text === null) return fail(`process ${listed(subject.processes, 'unknown')} does not match`);
     matched.push(`process ${text}`);
   }
   if (rule.userAgentPrefixes !== undefined) {
     const text = matchEvery(subject.userAgents, (agent) =>
       rule.userAgentPrefixes!.find((prefix) => agent.toLowerCase().startsWith(prefix.toLowerCase())),
     );
-    if (text === null) return null;
+    if (text === null) return fail(`user agent ${listed(subject.userAgents, 'unknown')} does not match`);
     matched.push(`user agent ${text}`);
   }
   if (rule.uriPaths !== undefined) {
     const text = matchEvery(subject.uris, (uri) => rule.uriPaths!.find((path) => uriPath(uri) === path));
-    if (text === null) return null;
+    if (text === null) return fail(`URI ${listed(subject.uris, 'unknown')} does not match the rule's paths`);
     matched.push(`URI ${text}`);
   }
-  return matched.join(', ');
+  return { matched: matched.join(', ') };
+}
+
+/** Joins the values a condition accepts: "123 or 4460", "5060, 5061 or 5062". */
+function alternatives(values: readonly string[]): string {
+  if (values.length <= 1) return values.join('');
+  return `${values.slice(0, -1).join(', ')} or ${values.at(-1) as string}`;
+}
+
+/** Lists up to three values for a message, or `none` when there are none. */
+function listed(values: readonly string[], none = 'none'): string {
+  if (values.length === 0) return none;
+  const shown = values.slice(0, 3).join(', ');
+  return values.length > 3 ? `${shown} (and ${values.length - 3} more)` : shown;
 }
 
 /** Every value must match a pattern; returns "value matches pattern" for the first, or null. */

@@ -308,7 +308,7 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
       value: (f) => `${formatSeconds(f.measures.periodSeconds)} ± ${formatSeconds(f.measures.jitterSeconds)}`,
       align: 'right',
     },
-    { header: 'score', value: (f) => f.score.toFixed(2), align: 'right' },
+    { header: 'score', value: (f) => f.score.toFixed(2), align: 'right', alert: (f) => f.alert },
     { header: 'why', value: (f) => f.why.join('; ') },
   ] satisfies TableColumn<BeaconFinding>[],
 };

@@ -173,14 +173,9 @@ export function scoreSeries(input: SeriesInput): SeriesScore | null {
         ? 1
         : REPEATED_NAMES_WEIGHT + (1 - REPEATED_NAMES_WEIGHT) * Math.min(1, Math.max(0, input.nameNovelty)),
   };
-  const periodicity = periodicityOf(parts);
-  const score =
-    periodicity *
-    (0.4 + 0.6 * parts.coverage) *
-    (0.5 + 0.5 * parts.evidence) *
-    parts.established *
-    parts.protocol *
-    parts.names;
+  const factors = scoreFactors(parts);
+  const periodicity = productOf(factors.filter((factor) => factor.periodicity));
+  const score = productOf(factors);
 
   const first = times[0] as number;
   const last = times[times.length - 1] as number;
@@ -227,14 +222,81 @@ export function significance(falseAlarmProbability: number): number {
   return Math.min(1, Math.max(0, digits / FULL_SIGNIFICANCE_DIGITS));
 }
 
-function periodicityOf(parts: ScoreParts): number {
+/** One factor of the timing score, with the formula that makes it from the score parts. */
+export interface ScoreFactor {
+  name: string;
+  formula: string;
+  value: number;
+  /** True for the factors whose product is the periodicity. */
+  periodicity: boolean;
+}
+
+/**
+ * Returns the factors whose product is the timing score, in the order they are multiplied. The scorer
+ * and `explain` both use this list, so the explanation cannot drift from the score.
+ */
+export function scoreFactors(parts: ScoreParts): ScoreFactor[] {
   const weights = PERIODICITY_WEIGHTS;
   const timing =
     weights.regularity * parts.regularity +
     weights.onBeat * parts.onBeat +
     weights.coherence * parts.coherence;
-  const size = parts.size === null ? 1 : 1 - SIZE_SHARE + SIZE_SHARE * parts.size;
-  return parts.significance * timing * size;
+  return [
+    {
+      name: 'significance',
+      formula: `−log10(false-alarm probability) / ${FULL_SIGNIFICANCE_DIGITS}, at most 1`,
+      value: parts.significance,
+      periodicity: true,
+    },
+    {
+      name: 'timing',
+      formula: `${weights.regularity} × regularity + ${weights.onBeat} × on-beat + ${weights.coherence} × coherence`,
+      value: timing,
+      periodicity: true,
+    },
+    {
+      name: 'size',
+      formula:
+        parts.size === null ? 'no sizes logged: 1' : `${1 - SIZE_SHARE} + ${SIZE_SHARE} × size regularity`,
+      value: parts.size === null ? 1 : 1 - SIZE_SHARE + SIZE_SHARE * parts.size,
+      periodicity: true,
+    },
+    {
+      name: 'coverage',
+      formula: '0.4 + 0.6 × coverage',
+      value: 0.4 + 0.6 * parts.coverage,
+      periodicity: false,
+    },
+    {
+      name: 'evidence',
+      formula: '0.5 + 0.5 × evidence',
+      value: 0.5 + 0.5 * parts.evidence,
+      periodicity: false,
+    },
+    {
+      name: 'established',
+      formula: `${ALL_FAILED_WEIGHT} for failed attempts only, else 1`,
+      value: parts.established,
+      periodicity: false,
+    },
+    {
+      name: 'protocol',
+      formula: 'below 1 for services periodic by design',
+      value: parts.protocol,
+      periodicity: false,
+    },
+    {
+      name: 'names',
+      formula: `${REPEATED_NAMES_WEIGHT} + ${1 - REPEATED_NAMES_WEIGHT} × distinct names / queries (DNS series), else 1`,
+      value: parts.names,
+      periodicity: false,
+    },
+  ];
+}
+
+/** Multiplies the factors' values in order. */
+function productOf(factors: readonly ScoreFactor[]): number {
+  return factors.reduce((product, factor) => product * factor.value, 1);
 }
 
 /** 1 for no spread, 0.5 at HALF_SCORE_RELATIVE_SPREAD, falling towards 0 as spread grows. */
