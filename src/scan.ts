@@ -22,6 +22,7 @@ import { applyRetention, importFiles, type ImportProgress, type RetentionResult 
 import type { IngestSummary } from './ingest/report.js';
 import { DEFAULT_LOCAL_NETWORKS, LocalNetworks } from './net/locality.js';
 import { summarizeFinding } from './report/finding-summary.js';
+import { countOf } from './text/plural.js';
 import { loadFindingSeries, type FindingSeries } from './report/series.js';
 import { scanOnClickHouse } from './scan-clickhouse.js';
 import { DuckDbStore } from './store/duckdb.js';
@@ -120,7 +121,7 @@ export interface ScanResult<D extends DetectorId = DetectorId> {
   now: number | null;
   /** The rows deleted by `retentionMs`, or null without it. */
   retention: RetentionResult | null;
-  /** Details of the findings that `details` asked for, by finding; empty when it asked for none. */
+  /** Details of the findings that `details` selected, by finding; empty without `details`. */
   details: Map<FindingById[D], FindingDetails>;
   elapsedMs: number;
 }
@@ -264,7 +265,7 @@ export async function analyse<D extends DetectorId>(
       ingest,
       events,
       now,
-      details: await loadDetails(store, detectorId, listed, findings.length, options.details, checksOf),
+      details: await loadDetails(store, detectorId, listed, findings.length, options, checksOf),
       elapsedMs: performance.now() - started,
     };
   } finally {
@@ -314,7 +315,7 @@ async function suppressBeacons(
 }
 
 /**
- * Loads the rows, and the tuning checks, of the listed findings that `request` selects by rank. Findings
+ * Loads the rows, and the tuning checks, of the listed findings that `options.details` selects. Findings
  * are listed shown first, then hidden, which is rank order.
  */
 async function loadDetails<F extends object>(
@@ -322,14 +323,17 @@ async function loadDetails<F extends object>(
   detectorId: DetectorId,
   listed: readonly F[],
   shownCount: number,
-  request: ScanOptions['details'],
+  options: Pick<ScanOptions, 'details' | 'onStage'>,
   checksOf: ((finding: F) => TuningCheck[]) | null,
 ): Promise<Map<F, FindingDetails>> {
   const details = new Map<F, FindingDetails>();
+  const request = options.details;
   if (request === undefined) return details;
-  for (const [index, finding] of listed.entries()) {
-    const summary = summarizeFinding(detectorId, finding, index);
-    if (!request(summary.rank, index >= shownCount)) continue;
+  const chosen = listed
+    .map((finding, index) => ({ finding, summary: summarizeFinding(detectorId, finding, index), index }))
+    .filter(({ summary, index }) => request(summary.rank, index >= shownCount));
+  if (chosen.length > 0) options.onStage?.(`loading the connections of ${countOf(chosen.length, 'finding')}`);
+  for (const { finding, summary } of chosen) {
     const series = await loadFindingSeries(
       store,
       detectorId,

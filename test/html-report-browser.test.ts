@@ -5,35 +5,23 @@
  * playwright-core, which brings no browser of its own. Without it, or without the captures, the test is
  * skipped with a message; CI sets BEACONHUNT_REQUIRE_CHROMIUM=1 so that a missing browser fails instead.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import type { ReportDocument } from '../src/report/report-document.js';
+import { HAS_CHROMIUM, launchReportBrowser, type ReportBrowser } from './chromium.js';
 import { beaconhunt } from './run-cli.js';
 import { groundTruth, HAS_SHARED_DATA, REPOSITORY_ROOT, sharedPath } from './shared-data.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
 const OUTPUT_DIRECTORY = join(REPOSITORY_ROOT, 'test-output', 'html-report');
 const REPORT_PATH = join(OUTPUT_DIRECTORY, 'report.html');
 const SCREENSHOT_PATH = join(OUTPUT_DIRECTORY, 'report.png');
 /** Scanning the capture takes about 25 s on a 2-core machine; the browser steps take a few more. */
 const TIMEOUT_MS = 300_000;
 const CHART_TEST_IDS = ['chart-timeline', 'chart-gaps', 'chart-sizes'];
-
-if (!HAS_CHROMIUM) {
-  if (process.env.BEACONHUNT_REQUIRE_CHROMIUM === '1') {
-    throw new Error(
-      `BEACONHUNT_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing; install the Debian package chromium`,
-    );
-  }
-  console.warn(`skipping the HTML report browser test: ${CHROMIUM} not found (Debian package chromium)`);
-}
 
 interface RowInfo {
   rank: number;
@@ -84,11 +72,8 @@ async function tableRows(page: Page): Promise<RowInfo[]> {
 }
 
 describe.skipIf(!HAS_CHROMIUM || !HAS_SHARED_DATA)('HTML report in Chromium', () => {
-  let context: BrowserContext;
+  let browser: ReportBrowser;
   let page: Page;
-  let userDataDirectory: string;
-  const blockedRequests: string[] = [];
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(OUTPUT_DIRECTORY, { recursive: true });
@@ -97,50 +82,12 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_SHARED_DATA)('HTML report in Chromium', ()
     const outcome = await beaconhunt('scan', sharedPath(dataset.path!), '--html', REPORT_PATH, '--quiet');
     expect(outcome.code, outcome.stderr).toBe(0);
 
-    userDataDirectory = mkdtempSync(join(tmpdir(), 'beaconhunt-chromium-'));
-    // playwright-core rejects --user-data-dir in args: a persistent context takes the folder instead.
-    context = await chromium.launchPersistentContext(userDataDirectory, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const reportUrl = pathToFileURL(REPORT_PATH).href;
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (url === reportUrl) {
-        await route.continue();
-        return;
-      }
-      blockedRequests.push(url);
-      await route.abort();
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('request', (request) => {
-      if (request.url() !== reportUrl && !blockedRequests.includes(request.url())) {
-        blockedRequests.push(request.url());
-      }
-    });
-    await page.goto(reportUrl);
-    await page.waitForSelector('body[data-ready="true"]');
+    browser = await launchReportBrowser();
+    page = await browser.open(REPORT_PATH);
   }, TIMEOUT_MS);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDirectory !== undefined) rmSync(userDataDirectory, { recursive: true, force: true });
+    await browser?.close();
   });
 
   test('documented beacon is listed first', async () => {
@@ -266,7 +213,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_SHARED_DATA)('HTML report in Chromium', ()
     console.log(`HTML report screenshot: ${SCREENSHOT_PATH}`);
 
     expect(existsSync(SCREENSHOT_PATH)).toBe(true);
-    expect(pageErrors).toEqual([]);
-    expect(blockedRequests).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    expect(browser.blockedRequests).toEqual([]);
   });
 });

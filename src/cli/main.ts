@@ -2,9 +2,9 @@
  * The `beaconhunt` command. A thin layer over the library: it parses flags, calls scan or
  * importIntoDatabase, and writes findings to stdout and the summary to stderr.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
@@ -442,6 +442,9 @@ function addScanOptions(command: Command): Command {
 
 async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   rejectExplainOutputs(flags);
+  rejectSecondStdoutOutput(flags);
+  // A report that cannot be written fails before the scan, not after it.
+  if (flags.html !== undefined && flags.html !== '-') checkWritableFile(flags.html);
   // Parsed here rather than by commander, so that a bad size is one line of error output.
   const memoryLimit = flags.memoryLimit === undefined ? undefined : parseMemoryLimit(flags.memoryLimit);
   const progress = createProgress(flags.progress && !flags.quiet);
@@ -562,6 +565,54 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
           : `beaconhunt: tuning hid ${result.suppressed.length} findings; --show-suppressed lists them with the rule that hid each\n`,
       );
     }
+  }
+}
+
+/** Throws InputError unless `path` can be created or replaced as a file. */
+function checkWritableFile(path: string): void {
+  const problem = writableFileProblem(path);
+  if (problem === 'it is a folder') {
+    throw new InputError(
+      `${path}: cannot write the HTML report over a folder; give a file path such as ${join(path, 'report.html')}`,
+      path,
+    );
+  }
+  if (problem !== null) {
+    throw new InputError(
+      `${path}: cannot write the HTML report (${problem}); check the folder exists and is writable`,
+      path,
+    );
+  }
+}
+
+/** Returns why `path` cannot be written as a file, or null when it can. */
+function writableFileProblem(path: string): string | null {
+  try {
+    if (statSync(path).isDirectory()) return 'it is a folder';
+    accessSync(path, constants.W_OK);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return code ?? 'not writable';
+  }
+  try {
+    const folder = dirname(resolvePath(path));
+    if (!statSync(folder).isDirectory()) return 'its folder is a file';
+    accessSync(folder, constants.W_OK);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'not writable';
+  }
+}
+
+/** Rejects `--html -` beside another output that writes to stdout, which would mix the two. */
+function rejectSecondStdoutOutput(flags: ScanFlags): void {
+  if (flags.html !== '-') return;
+  const other = machineFormat(flags) ?? (flags.syslog === undefined ? siemFormat(flags) : null);
+  if (other !== null) {
+    throw new UsageError(
+      `--html - and --${other} would both write to stdout; write the report to a file with --html FILE`,
+    );
   }
 }
 
