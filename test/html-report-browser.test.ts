@@ -131,6 +131,44 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_SHARED_DATA)('HTML report in Chromium', ()
     expect(hourCells.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
   });
 
+  test('timeline axis covers every gap', async () => {
+    const axis = await page.evaluate(() => {
+      const { document, Chart } = globalThis as unknown as PageGlobals;
+      const chart = Chart.getChart(document.querySelector('[data-testid="chart-timeline"]')!) as unknown as {
+        scales: { y: { max: number; ticks: { value: number }[] } };
+        data: { datasets: { data: { y: number }[] }[] };
+      };
+      return {
+        max: chart.scales.y.max,
+        topTick: Math.max(...chart.scales.y.ticks.map((tick) => tick.value)),
+        longest: Math.max(...chart.data.datasets[0]!.data.map((point) => point.y)),
+      };
+    });
+
+    expect(axis.longest).toBeGreaterThan(0);
+    expect(axis.max).toBeGreaterThanOrEqual(axis.longest);
+    expect(axis.topTick).toBe(axis.max);
+  });
+
+  test('period cells show nonzero jitter', async () => {
+    const document = await reportData(page);
+    const periods = await page.$$eval('[data-testid="finding-row"]', (rows) =>
+      rows.map((row) => ({
+        index: Number(row.getAttribute('data-index')),
+        text: row.querySelectorAll('td')[7]?.textContent ?? '',
+      })),
+    );
+
+    expect(periods.length).toBeGreaterThan(0);
+    for (const { index, text } of periods) {
+      const measures = (document.findings[index]!.finding as { measures?: { jitterSeconds?: number } })
+        .measures;
+      if (measures?.jitterSeconds !== undefined && measures.jitterSeconds > 0) {
+        expect(text, `row ${index}`).not.toMatch(/± 0 s$/);
+      }
+    }
+  });
+
   test('text filter keeps matching rows', async () => {
     const document = await reportData(page);
     const listed = document.findings.filter((finding) => !finding.hidden);

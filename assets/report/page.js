@@ -55,16 +55,54 @@
   }
 
   /**
-   * Formats a duration in the largest unit that keeps it readable: s below 2 min, min below 2 h, h below
-   * 2 d, d beyond.
+   * Units of durations. A text duration uses the first unit whose `textBelow` exceeds it, and a duration
+   * axis the first whose `axisBelow` exceeds the axis maximum, so axes switch units later than text. Every
+   * string the page shows for a duration comes from formatDuration or a duration axis, so they agree.
+   */
+  const DURATION_UNITS = [
+    { seconds: 1e-6, name: 'µs', textBelow: 1e-3, axisBelow: 1e-3 },
+    { seconds: 1e-3, name: 'ms', textBelow: 1, axisBelow: 1 },
+    { seconds: 1, name: 's', textBelow: 120, axisBelow: 600 },
+    { seconds: 60, name: 'min', textBelow: 7200, axisBelow: 10_800 },
+    { seconds: 3600, name: 'h', textBelow: 172_800, axisBelow: 259_200 },
+    { seconds: 86_400, name: 'd', textBelow: Number.POSITIVE_INFINITY, axisBelow: Number.POSITIVE_INFINITY },
+  ];
+
+  /**
+   * Formats a duration in the largest unit that keeps it readable: µs below 1 ms, ms below 1 s, s below
+   * 2 min, min below 2 h, h below 2 d, d beyond. It keeps at least two significant digits, so a jitter of
+   * 3 ms beside a period of 104 ms reads "3 ms" and only a zero reads "0 s".
    * @param {number} seconds
    */
   function formatDuration(seconds) {
+    if (!Number.isFinite(seconds)) return String(seconds);
+    if (seconds === 0) return '0 s';
     const magnitude = Math.abs(seconds);
-    if (magnitude < 120) return `${trimNumber(seconds, magnitude < 10 ? 2 : 0)} s`;
-    if (magnitude < 7200) return `${trimNumber(seconds / 60, 1)} min`;
-    if (magnitude < 172800) return `${trimNumber(seconds / 3600, 1)} h`;
-    return `${trimNumber(seconds / 86400, 1)} d`;
+    const last = DURATION_UNITS.length - 1;
+    let index = DURATION_UNITS.findIndex((unit) => magnitude < unit.textBelow);
+    for (; index < last; index += 1) {
+      const unit = DURATION_UNITS[index];
+      const text = durationDigits(seconds / unit.seconds, unit.name);
+      // Rounding can reach the next unit (0.9996 s is "1000 ms"), and then that unit writes it ("1 s").
+      if (Math.abs(Number(text)) * unit.seconds < unit.textBelow) return `${text} ${unit.name}`;
+    }
+    const unit = DURATION_UNITS[last];
+    return `${durationDigits(seconds / unit.seconds, unit.name)} ${unit.name}`;
+  }
+
+  /**
+   * Rounds a duration in one unit: two decimals for seconds below 10, one for minutes, hours and days,
+   * none for ms and µs, and more wherever that leaves fewer than two significant digits.
+   * @param {number} value
+   * @param {string} unitName
+   */
+  function durationDigits(value, unitName) {
+    const magnitude = Math.abs(value);
+    let decimals = 0;
+    if (unitName === 's') decimals = magnitude < 10 ? 2 : 0;
+    else if (unitName === 'min' || unitName === 'h' || unitName === 'd') decimals = 1;
+    const significant = 1 - Math.floor(Math.log10(magnitude));
+    return trimNumber(value, Math.min(20, Math.max(decimals, significant)));
   }
 
   /**
@@ -99,7 +137,7 @@
   }
 
   /**
-   * Formats any JSON value as one line of text, or several for an array of objects.
+   * Formats any JSON value as one line of text. The objects of an array are separated by semicolons.
    * @param {unknown} value
    * @returns {string}
    */
@@ -113,11 +151,27 @@
       if (value.every((entry) => entry === null || typeof entry !== 'object')) {
         return value.map(formatValue).join(', ');
       }
-      return value.map(formatValue).join('\n');
+      return value.map(formatValue).join('; ');
     }
     return Object.entries(/** @type {Record<string, unknown>} */ (value))
       .map(([key, entry]) => `${key}: ${formatValue(entry)}`)
       .join(', ');
+  }
+
+  /**
+   * Formats a JSON value as lines: one per object of an array of objects, else one.
+   * @param {unknown} value
+   * @returns {string[]}
+   */
+  function formatLines(value) {
+    if (
+      Array.isArray(value) &&
+      value.length > 0 &&
+      value.some((entry) => entry !== null && typeof entry === 'object')
+    ) {
+      return value.map(formatValue);
+    }
+    return [formatValue(value)];
   }
 
   /**
@@ -128,7 +182,9 @@
   function formatMeasure(name, value) {
     if (typeof value !== 'number') return formatValue(value);
     if (name.endsWith('Seconds')) {
-      return value >= 120
+      // The exact value in seconds, and the readable form where it uses another unit (ms, min, h, d).
+      const magnitude = Math.abs(value);
+      return magnitude >= 120 || (magnitude > 0 && magnitude < 1)
         ? `${formatNumber(value)} s (${formatDuration(value)})`
         : `${formatNumber(value)} s`;
     }
@@ -150,8 +206,33 @@
   // ---- DOM helpers ----
 
   /**
+   * Characters that a log string can carry but a page must not show raw. These are the C0 controls, DEL
+   * and the C1 controls (an ESC shows as an empty box), the bidi marks, embeddings, overrides and
+   * isolates (U+202E reverses the rest of its line), and the line and paragraph separators.
+   */
+  const INVISIBLE_CHARACTERS =
+    // eslint-disable-next-line no-control-regex -- the expression exists to find control characters.
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+  /**
+   * Replaces each invisible or reordering character with a visible escape: `\x1b` for one below U+0100,
+   * `\u202e` for the rest. The escapes are plain ASCII, so escaping twice changes nothing.
+   * @param {string} text
+   */
+  function displayText(text) {
+    return text.replace(INVISIBLE_CHARACTERS, (character) => {
+      const code = character.charCodeAt(0);
+      return code < 0x100
+        ? `\\x${code.toString(16).padStart(2, '0')}`
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+  }
+
+  /**
    * Creates an element with attributes and children. Strings become text nodes, so data never turns
-   * into markup.
+   * into markup, and both strings and attribute values pass through displayText, so that no control
+   * character reaches the page. Text that must break into lines is passed as several children with
+   * `<br>` elements between them (see textLines).
    * @param {string} tag
    * @param {Record<string, string | number | boolean | null | undefined>} [attributes]
    * @param {...(Node | string | null | undefined | false)} children
@@ -161,13 +242,26 @@
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attributes ?? {})) {
       if (value === null || value === undefined || value === false) continue;
-      node.setAttribute(name, value === true ? '' : String(value));
+      node.setAttribute(name, value === true ? '' : displayText(String(value)));
     }
     for (const child of children) {
       if (child === null || child === undefined || child === false) continue;
-      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+      node.append(typeof child === 'string' ? document.createTextNode(displayText(child)) : child);
     }
     return node;
+  }
+
+  /**
+   * Builds a span that shows each string on its own line.
+   * @param {string[]} lines
+   */
+  function textLines(lines) {
+    const span = element('span');
+    lines.forEach((line, index) => {
+      if (index > 0) span.append(element('br'));
+      span.append(displayText(line));
+    });
+    return span;
   }
 
   /**
@@ -231,6 +325,24 @@
     showFatal('Chart.js did not load, so the charts cannot be drawn.');
   }
 
+  /** Nouns for one row of a finding's series: a DNS query for dns-tunnel, a connection for the rest. */
+  const EVENTS =
+    report.detector === 'dns-tunnel'
+      ? { one: 'query', many: 'queries', title: 'Queries' }
+      : { one: 'connection', many: 'connections', title: 'Connections' };
+  /** Detectors that look for a program calling home on a schedule, which the beacon wording fits. */
+  const PERIODIC_DETECTORS = new Set(['beacon', 'qradar-t1071']);
+  /** Reading of the bytes chart per detector. A detector without an entry gets none. */
+  /** @type {Record<string, string>} */
+  const BYTES_READINGS = {
+    beacon:
+      'A beacon that only checks in sends the same few bytes each time; a jump marks a command or a download.',
+    'qradar-t1071':
+      'A beacon that only checks in sends the same few bytes each time; a jump marks a command or a download.',
+    'long-connection':
+      'A session that sends far more than it receives may be carrying data out; one that mostly receives may be a download.',
+  };
+
   /** @param {string} message */
   function showFatal(message) {
     document.body.prepend(element('p', { class: 'note warning', role: 'alert' }, message));
@@ -278,12 +390,18 @@
      * @param {ReportFinding} item
      * @param {number} index
      */
-    (item, index) => ({
-      item,
-      index,
-      search: collectText([item.summary, item.finding], []).join('\n').toLowerCase(),
-      period: periodOf(item),
-    }),
+    (item, index) => {
+      const strings = collectText([item.summary, item.finding], []);
+      const text = strings.join('\n');
+      // The filter matches the text as logged and as shown, so that "\u202e" finds an override too.
+      const shown = strings.map(displayText).join('\n');
+      return {
+        item,
+        index,
+        search: (shown === text ? text : `${text}\n${shown}`).toLowerCase(),
+        period: periodOf(item),
+      };
+    },
   );
 
   // ---- Table columns ----
@@ -523,6 +641,24 @@
     return left.item.summary.rank - right.item.summary.rank;
   }
 
+  /** Describes a report that lists no finding: the detector, the events it read, and what left findings out. */
+  function noFindingMessage() {
+    const events = `${integerFormat.format(report.input.events)} ${report.input.events === 1 ? 'event' : 'events'}`;
+    /** @type {string[]} */
+    const reasons = [];
+    if (report.hiddenTotal > 0) {
+      reasons.push(
+        `tuning hid ${integerFormat.format(report.hiddenTotal)} (scan with --show-suppressed to list them)`,
+      );
+    }
+    if (report.omitted > 0) reasons.push(`--top left out ${integerFormat.format(report.omitted)}`);
+    if (reasons.length === 0 && report.input.events === 0) {
+      return `The ${report.detector} detector found nothing: the scan read no events.`;
+    }
+    if (reasons.length === 0) return `The ${report.detector} detector found nothing in the ${events} read.`;
+    return `The ${report.detector} detector lists no finding from the ${events} read: ${reasons.join(', and ')}.`;
+  }
+
   function renderRows() {
     state.visible = rows.filter(passesFilters).sort(compareRows);
     if (state.selected === null || !state.visible.some((row) => row.index === state.selected)) {
@@ -533,11 +669,12 @@
     for (const row of state.visible) fragment.append(renderRow(row));
     tableBody.replaceChildren(fragment);
     if (state.visible.length === 0) {
+      const message = rows.length === 0 ? noFindingMessage() : 'No finding matches the filters.';
       tableBody.append(
         element(
           'tr',
           {},
-          element('td', { colspan: COLUMNS.length, class: 'empty' }, 'No finding matches the filters.'),
+          element('td', { colspan: COLUMNS.length, class: 'empty', 'data-testid': 'no-rows' }, message),
         ),
       );
     }
@@ -656,6 +793,42 @@
         else context.fillRect(area.left, Math.min(from, to), area.right - area.left, Math.abs(to - from));
       }
 
+      /** Boxes of the labels drawn so far, so that the next one moves clear of them. */
+      /** @type {{ left: number, top: number, right: number, bottom: number }[]} */
+      const placed = [];
+      /**
+       * Draws a label beside its line: right-aligned above a horizontal line, or at the top right of a
+       * vertical one. P, 2P and 3P sit close on a log scale, so a label that would overlap one already
+       * drawn moves left past it (horizontal lines) or down below it (vertical lines). A white halo keeps
+       * it legible where another line crosses it.
+       * @param {{ label: string, pixel: number, color: string }} entry
+       */
+      const drawLabel = ({ label, pixel, color }) => {
+        const width = context.measureText(label).width;
+        const height = 11;
+        let x = axis === 'x' ? pixel + 3 : area.right - 3 - width;
+        let y = axis === 'x' ? area.top + 11 : pixel - 3;
+        const overlaps = () =>
+          placed.find(
+            (box) => x < box.right + 2 && x + width > box.left - 2 && y - height < box.bottom && y > box.top,
+          );
+        for (let box = overlaps(); box !== undefined; box = overlaps()) {
+          if (axis === 'x') y = box.bottom + height + 1;
+          else x = box.left - 6 - width;
+        }
+        context.textAlign = 'left';
+        context.lineWidth = 3;
+        context.strokeStyle = '#fff';
+        context.strokeText(label, x, y);
+        context.fillStyle = color;
+        context.fillText(label, x, y);
+        placed.push({ left: x, top: y - height, right: x + width, bottom: y });
+      };
+
+      /** Labels of the drawn lines. They are drawn after every line, so that no line crosses one. */
+      /** @type {{ label: string, pixel: number, color: string }[]} */
+      const labels = [];
+
       /**
        * @param {number} value
        * @param {string} color
@@ -666,7 +839,6 @@
         if (value < scale.min || value > scale.max) return;
         const pixel = scale.getPixelForValue(value);
         context.strokeStyle = color;
-        context.fillStyle = color;
         context.lineWidth = 1.5;
         context.setLineDash(dash);
         context.beginPath();
@@ -679,20 +851,15 @@
         }
         context.stroke();
         context.setLineDash([]);
-        context.font = '11px system-ui, sans-serif';
-        if (axis === 'x') {
-          context.textAlign = 'left';
-          context.fillText(label, pixel + 3, area.top + 11);
-        } else {
-          context.textAlign = 'right';
-          context.fillText(label, area.right - 3, pixel - 3);
-        }
+        labels.push({ label, pixel, color });
       };
 
       drawLine(options.seconds, COLORS.accent, [], 'P');
       for (const multiple of [2, 3]) {
         drawLine(options.seconds * multiple, COLORS.multiple, [5, 4], `${multiple}P`);
       }
+      context.font = '11px system-ui, sans-serif';
+      for (const entry of labels) drawLabel(entry);
       context.restore();
     },
   };
@@ -745,17 +912,10 @@
     };
   }
 
-  /** Units of a duration axis: the first whose limit exceeds the axis maximum labels every tick. */
-  const DURATION_UNITS = [
-    { seconds: 1, name: 's', below: 600 },
-    { seconds: 60, name: 'min', below: 10_800 },
-    { seconds: 3600, name: 'h', below: 259_200 },
-    { seconds: 86_400, name: 'd', below: Number.POSITIVE_INFINITY },
-  ];
-
   /**
    * Returns a linear duration axis for values up to `maxSeconds`: about six ticks at 1, 2 or 5 times a
-   * power of ten of one unit, all labelled in that unit. The ticks replace the ones Chart.js builds.
+   * power of ten of one unit, all labelled in that unit. The axis ends at the first tick at or above
+   * `maxSeconds`, unless the caller sets its own `max`. The ticks replace the ones Chart.js builds.
    * Chart.js 4.6 spreads ticks evenly between a fixed min and max whenever their span is within a
    * rounding margin of a whole number of steps, and that puts them at values such as 4.685 min.
    * @param {string} label
@@ -763,14 +923,16 @@
    */
   function durationAxis(label, maxSeconds) {
     const unit =
-      DURATION_UNITS.find((entry) => maxSeconds < entry.below) ?? DURATION_UNITS[DURATION_UNITS.length - 1];
-    const raw = Math.max(maxSeconds, 1e-3) / unit.seconds / 6;
+      DURATION_UNITS.find((entry) => maxSeconds < entry.axisBelow) ??
+      DURATION_UNITS[DURATION_UNITS.length - 1];
+    const raw = Math.max(maxSeconds, 1e-6) / unit.seconds / 6;
     const power = 10 ** Math.floor(Math.log10(raw));
     const multiple = [1, 2, 5, 10].find((candidate) => candidate * power >= raw) ?? 10;
     const step = multiple * power * unit.seconds;
     return {
       ...valueAxis(label),
       type: 'linear',
+      max: Math.max(1, Math.ceil(maxSeconds / step)) * step,
       ticks: {
         color: COLORS.text,
         maxRotation: 0,
@@ -788,6 +950,55 @@
           ticks.push({ value });
         }
         scale.ticks = ticks;
+      },
+    };
+  }
+
+  /**
+   * Ticks of a logarithmic duration axis, in seconds: powers of ten below a minute, then the minute,
+   * hour, day, week, month and year multiples that an analyst reads at a glance.
+   */
+  const LOG_TICK_SECONDS = [
+    1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60, 600, 3600, 21_600, 86_400, 604_800, 2_592_000, 7_776_000,
+    31_536_000,
+  ];
+  /** Maximum labelled ticks on a 280 px logarithmic axis, about 20 px apart. */
+  const MAX_LOG_TICKS = 12;
+
+  /**
+   * Returns a logarithmic duration axis from the LOG_TICK_SECONDS tick at or below `minSeconds` to the
+   * one at or above `maxSeconds`, so the longest gap is inside the axis and under a labelled tick.
+   * Chart.js's own ticks would fall on powers of ten of seconds (16.7 min, 11.6 d) and end below the
+   * largest value.
+   * @param {string} label
+   * @param {number} minSeconds
+   * @param {number} maxSeconds
+   */
+  function logDurationAxis(label, minSeconds, maxSeconds) {
+    let low = LOG_TICK_SECONDS[0];
+    for (const tick of LOG_TICK_SECONDS) if (tick <= minSeconds) low = tick;
+    if (minSeconds < low) low = 10 ** Math.floor(Math.log10(minSeconds));
+    const year = LOG_TICK_SECONDS[LOG_TICK_SECONDS.length - 1];
+    const high = LOG_TICK_SECONDS.find((tick) => tick >= maxSeconds) ?? Math.ceil(maxSeconds / year) * year;
+    let values = LOG_TICK_SECONDS.filter((tick) => tick > low && tick < high);
+    values = [low, ...values, high];
+    // Dropping every other tick, counted from the top, keeps the maximum labelled.
+    while (values.length > MAX_LOG_TICKS) {
+      const count = values.length;
+      values = values.filter((_, index) => (count - 1 - index) % 2 === 0);
+    }
+    return {
+      ...valueAxis(label),
+      type: 'logarithmic',
+      min: low,
+      max: high,
+      ticks: {
+        color: COLORS.text,
+        callback: (/** @type {number} */ value) => formatDuration(value),
+      },
+      /** @param {any} scale */
+      afterBuildTicks(scale) {
+        scale.ticks = values.map((value) => ({ value }));
       },
     };
   }
@@ -851,23 +1062,33 @@
     return element('p', { class: kind === undefined ? 'note' : `note ${kind}` }, text);
   }
 
-  /** @param {any} period */
-  function periodNote(period) {
+  /**
+   * Describes the period line and band. The band's label is shown only when it is the beacon
+   * detector's jitter reason: the other labels repeat the period with numbers rounded to 0.1 s, which
+   * reads "period 0.1 s ± 0 s" for a 104 ms beacon.
+   * @param {any} period
+   * @param {any} finding
+   */
+  function periodNote(period, finding) {
     if (period === null) return note('The detector fits no period to this finding, so no band is drawn.');
     const band =
       period.highSeconds > period.lowSeconds
         ? `; shaded band ${formatDuration(period.lowSeconds)} to ${formatDuration(period.highSeconds)}`
         : '';
+    const reason =
+      finding && finding.jitter && finding.jitter.reason === period.label ? ` (${period.label})` : '';
+    const name = report.detector === 'qradar-t1071' ? 'mean gap' : 'period';
     return note(
-      `Line P: period ${formatDuration(period.seconds)}${band} (${period.label}). Dashed: 2P and 3P, where missed beats fall.`,
+      `Line P: ${name} ${formatDuration(period.seconds)}${band}${reason}. Dashed: 2P and 3P, where missed beats fall.`,
     );
   }
 
   /**
    * @param {any} chartsData
+   * @param {any} finding
    * @returns {HTMLElement}
    */
-  function timelineBox(chartsData) {
+  function timelineBox(chartsData, finding) {
     const { times, gapsSeconds } = chartsData.timeline;
     /** @type {{ x: number, y: number }[]} */
     const points = [];
@@ -875,33 +1096,30 @@
       const gap = gapsSeconds[index];
       if (gap !== null && gap !== undefined) points.push({ x: times[index], y: gap });
     }
-    const notes = [periodNote(chartsData.period)];
+    const title = `Timeline: gap before each ${EVENTS.one}`;
+    const notes = [periodNote(chartsData.period, finding)];
     if (chartsData.connections > times.length) {
       notes.push(
         note(
-          `Shows ${times.length} of ${chartsData.connections} connections, evenly spaced through the series.`,
+          `Shows ${times.length} of ${chartsData.connections} ${EVENTS.many}, evenly spaced through the series.`,
         ),
       );
     }
-    if (points.length === 0) {
-      return chartBox(
-        'Timeline: gap before each connection',
-        note('Only one connection time, so there is no gap to plot.'),
-        [],
-        true,
-      );
-    }
+    if (points.length === 0) return chartBox(title, noGapsNote(chartsData), [], true);
     const sorted = points.map((point) => point.y).sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    const logarithmic = sorted[0] > 0 && sorted[sorted.length - 1] > LOG_SCALE_RATIO * median;
+    // The thinned timeline can miss the longest gap, but the axis still reaches it, because the
+    // histogram's note reports it.
+    const longest = Math.max(sorted[sorted.length - 1], chartsData.gaps.maxSeconds);
+    const logarithmic = sorted[0] > 0 && longest > LOG_SCALE_RATIO * median;
     if (logarithmic)
       notes.push(
         note(`The gap axis is logarithmic: the longest gap is over ${LOG_SCALE_RATIO} times the median.`),
       );
 
-    const canvas = chartCanvas('chart-timeline', 'Each connection at its time, with the gap before it');
+    const canvas = chartCanvas('chart-timeline', `Each ${EVENTS.one} at its time, with the gap before it`);
     const area = element('div', { class: 'chart-area tall' }, canvas);
-    const box = chartBox('Timeline: gap before each connection', area, notes, true);
+    const box = chartBox(title, area, notes, true);
 
     pendingCharts.push(() =>
       createChart(canvas, {
@@ -909,8 +1127,10 @@
         data: {
           datasets: [
             {
-              label: 'gap before connection',
+              label: `gap before ${EVENTS.one}`,
               data: points,
+              // Points may reach 4 px past the chart area, so one on the axis maximum is drawn whole.
+              clip: 4,
               pointRadius: 2,
               pointHoverRadius: 4,
               backgroundColor: COLORS.point,
@@ -933,15 +1153,8 @@
           scales: {
             x: timeAxis(points.map((point) => point.x)),
             y: logarithmic
-              ? {
-                  ...valueAxis('gap before (log scale)'),
-                  type: 'logarithmic',
-                  ticks: {
-                    color: COLORS.text,
-                    callback: (/** @type {number} */ value) => formatDuration(value),
-                  },
-                }
-              : { ...durationAxis('gap before', sorted[sorted.length - 1]), beginAtZero: true },
+              ? logDurationAxis('gap before (log scale)', sorted[0], longest)
+              : { ...durationAxis('gap before', longest), min: 0 },
           },
         },
         plugins: [periodBandPlugin],
@@ -989,9 +1202,9 @@
       );
     }
 
-    const canvas = chartCanvas('chart-gaps', 'Histogram of the gaps between connections');
+    const canvas = chartCanvas('chart-gaps', `Histogram of the gaps between ${EVENTS.many}`);
     const box = chartBox(
-      'Gaps between connections',
+      `Gaps between ${EVENTS.many}`,
       element('div', { class: 'chart-area' }, canvas),
       notes,
       false,
@@ -1056,7 +1269,7 @@
       class: 'hour-strip',
       'data-testid': 'hour-strip',
       role: 'img',
-      'aria-label': `Connections per hour of day, ${zone}`,
+      'aria-label': `${EVENTS.title} per hour of day, ${zone}`,
     });
     hours.forEach((count, hour) => {
       const share = count / max;
@@ -1066,7 +1279,7 @@
           class: 'hour-cell',
           'data-hour': hour,
           'data-count': count,
-          title: `${String(hour).padStart(2, '0')}:00–${String(hour).padStart(2, '0')}:59 ${zone}: ${count} connections`,
+          title: `${String(hour).padStart(2, '0')}:00–${String(hour).padStart(2, '0')}:59 ${zone}: ${count} ${count === 1 ? EVENTS.one : EVENTS.many}`,
         },
         count > 0 ? String(count) : '',
       );
@@ -1080,11 +1293,14 @@
       strip.append(element('div', { class: 'hour-label' }, String(hour).padStart(2, '0')));
     }
     return chartBox(
-      `Connections per hour of day (${zone})`,
+      `${EVENTS.title} per hour of day (${zone})`,
       strip,
       [
         note(
-          `Hours in ${zone}; darker cells had more connections. A program polls around the clock; a person works in office hours.`,
+          `Hours in ${zone}; darker cells had more ${EVENTS.many}.` +
+            (PERIODIC_DETECTORS.has(report.detector)
+              ? ' A program polls around the clock; a person works in office hours.'
+              : ''),
         ),
       ],
       true,
@@ -1116,21 +1332,18 @@
     }
     if (sent.length === 0 && received.length === 0) {
       return chartBox(
-        'Bytes per connection',
+        `Bytes per ${EVENTS.one}`,
         note('The rows carry no byte counts (DNS queries, or a log without sizes).'),
         notes,
         false,
       );
     }
-    notes.push(
-      note(
-        'A beacon that only checks in sends the same few bytes each time; a jump marks a command or a download.',
-      ),
-    );
+    const reading = BYTES_READINGS[report.detector];
+    if (reading !== undefined) notes.push(note(reading));
 
     const canvas = chartCanvas('chart-sizes', 'Bytes sent by the source and by the destination over time');
     const box = chartBox(
-      'Bytes per connection',
+      `Bytes per ${EVENTS.one}`,
       element('div', { class: 'chart-area' }, canvas),
       notes,
       false,
@@ -1184,6 +1397,30 @@
       }),
     );
     return box;
+  }
+
+  /**
+   * Box that takes the place of the gap histogram when there are fewer than two start times.
+   * @param {any} chartsData
+   */
+  function noGapsBox(chartsData) {
+    return chartBox(`Gaps between ${EVENTS.many}`, noGapsNote(chartsData), [], false);
+  }
+
+  /**
+   * Explains why a finding has no gaps: one start time, or none loaded.
+   * @param {any} chartsData
+   */
+  function noGapsNote(chartsData) {
+    let text = `No ${EVENTS.one} times were loaded: no gaps to chart.`;
+    if (chartsData.connections === 1) {
+      const together =
+        chartsData.loadedRows > 1
+          ? ` (${integerFormat.format(chartsData.loadedRows)} rows, all at the same start time)`
+          : '';
+      text = `One ${EVENTS.one}${together}: no gaps to chart.`;
+    }
+    return element('p', { class: 'note', 'data-testid': 'no-gaps' }, text);
   }
 
   /** Chart constructors to run once their canvases are in the document and have a size. */
@@ -1376,7 +1613,7 @@
    * Flattens nested objects into dotted names; arrays stay whole.
    * @param {Record<string, unknown>} value
    * @param {string} prefix
-   * @param {[string, string][]} into
+   * @param {[string, string | Node][]} into
    */
   function flattenFields(value, prefix, into) {
     for (const [name, entry] of Object.entries(value)) {
@@ -1384,7 +1621,8 @@
       if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) {
         flattenFields(/** @type {Record<string, unknown>} */ (entry), path, into);
       } else {
-        into.push([path, formatValue(entry)]);
+        const lines = formatLines(entry);
+        into.push([path, lines.length === 1 ? lines[0] : textLines(lines)]);
       }
     }
     return into;
@@ -1418,7 +1656,7 @@
     const metaLine = element('p', { class: 'detail-meta' });
     if (summary.alert) metaLine.append(badge('alert', 'alert'), ' ');
     if (hidden) metaLine.append(badge('hidden by tuning', 'hidden'), ' ');
-    metaLine.append(meta);
+    metaLine.append(displayText(meta));
 
     return [
       element('h2', { class: 'detail-title', 'data-testid': 'detail-title' }, summary.title),
@@ -1452,9 +1690,11 @@
     pendingCharts = [];
     const row = rows.find((entry) => entry.index === state.selected);
     if (row === undefined) {
-      detail.replaceChildren(
-        element('p', { class: 'empty' }, 'No finding selected. Change the filters to list findings.'),
-      );
+      const message =
+        rows.length === 0
+          ? 'No finding to show.'
+          : 'No finding selected. Change the filters to list findings.';
+      detail.replaceChildren(element('p', { class: 'empty', 'data-testid': 'detail-empty' }, message));
       detail.removeAttribute('data-index');
       return;
     }
@@ -1464,12 +1704,16 @@
     if (chartsData === null) {
       parts.push(note('The scan loaded no rows for this finding, so there are no charts.'));
     } else {
-      const chartBoxes = [
-        timelineBox(chartsData),
-        histogramBox(chartsData),
-        sizesBox(chartsData),
-        hourStripBox(chartsData),
-      ];
+      // With fewer than two start times there is no gap, so one note replaces the timeline and histogram.
+      const chartBoxes =
+        chartsData.connections < 2
+          ? [noGapsBox(chartsData), sizesBox(chartsData), hourStripBox(chartsData)]
+          : [
+              timelineBox(chartsData, row.item.finding),
+              histogramBox(chartsData),
+              sizesBox(chartsData),
+              hourStripBox(chartsData),
+            ];
       parts.push(element('div', { class: 'charts' }, ...chartBoxes));
     }
     parts.push(element('h2', { class: 'evidence-heading' }, 'Evidence'), evidencePanel(row.item));
@@ -1503,7 +1747,7 @@
   });
   if (!rows.some((row) => row.item.summary.score !== null)) {
     minScoreInput.disabled = true;
-    minScoreInput.title = `The ${report.detector} detector gives no score`;
+    minScoreInput.title = displayText(`The ${report.detector} detector gives no score`);
   }
   if (!rows.some((row) => row.item.hidden)) {
     hiddenInput.disabled = true;

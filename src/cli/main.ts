@@ -42,7 +42,7 @@ import {
   type SyslogTarget,
 } from '../report/syslog.js';
 import { renderSummary } from '../report/summary.js';
-import { renderTable } from '../report/table.js';
+import { escapeControlCharacters, renderTable, tableWidth } from '../report/table.js';
 import {
   importIntoDatabase,
   interruptedRunMessage,
@@ -543,7 +543,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
       }
     }
     if (flags.showSuppressed)
-      process.stdout.write(`\n${renderSuppressed(suppressedRows(result.suppressed))}`);
+      process.stdout.write(`\n${renderSuppressed(suppressedRows(result.suppressed), tableWidth())}`);
   }
   if (!flags.quiet) {
     process.stderr.write(renderSummary(result.ingest, result.events, result.elapsedMs));
@@ -570,6 +570,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
 
 /** Throws InputError unless `path` can be created or replaced as a file. */
 function checkWritableFile(path: string): void {
+  if (path.trim() === '') throw new UsageError('--html needs a file path, or - for stdout');
   const problem = writableFileProblem(path);
   if (problem === 'it is a folder') {
     throw new InputError(
@@ -663,7 +664,7 @@ function writeExplanation(rank: number, result: ScanResult, flags: ScanFlags): v
     renderExplanation(entry, {
       total: listed.length,
       tuning: flags.tuning,
-      width: process.stdout.isTTY ? (process.stdout.columns ?? 80) : 80,
+      width: tableWidth(),
       qradar: {
         minCount: flags.minCount ?? DEFAULT_DETECTOR_OPTIONS['qradar-t1071'].minCount,
         minIntervalMs: flags.minInterval ?? DEFAULT_DETECTOR_OPTIONS['qradar-t1071'].minIntervalMs,
@@ -720,9 +721,10 @@ async function writeHtmlReport(target: string, result: ScanResult, flags: ScanFl
 /** Describes each hidden beacon finding in words for --show-suppressed. */
 function suppressedRows(suppressed: ScanResult['suppressed']): SuppressedRow[] {
   return suppressed.map(({ finding, suppression }) => {
-    const beacon = finding as { sourceip: string; label: string; score: number };
+    const beacon = finding as { rank: number; sourceip: string; label: string; score: number };
     return {
-      finding: `${beacon.sourceip} → ${beacon.label} (score ${beacon.score.toFixed(2)})`,
+      // The label comes from the network (a server name), so control characters are escaped.
+      finding: `#${beacon.rank} ${beacon.sourceip} → ${escapeControlCharacters(beacon.label)} (score ${beacon.score.toFixed(2)})`,
       suppression,
     };
   });

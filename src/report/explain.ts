@@ -5,13 +5,15 @@
  * and every tuning rule checked against the finding with the condition that decided it.
  */
 import { scoreFactors } from '../detect/beacon/score.js';
-import type { BeaconFinding } from '../detect/beacon/index.js';
+import { formatSeconds, type BeaconFinding } from '../detect/beacon/index.js';
 import type { DnsTunnelFinding } from '../detect/dns-tunnel.js';
 import type { LongConnectionFinding } from '../detect/long-connection.js';
 import type { QradarT1071Finding } from '../detect/qradar-t1071.js';
 import type { TuningCheck } from '../tune/index.js';
 import type { ReportFinding } from './report-document.js';
 import type { FindingCharts, GapHistogram } from './series-charts.js';
+import { countOf } from '../text/plural.js';
+import { wrapLine } from '../text/wrap.js';
 import { escapeControlCharacters } from './table.js';
 
 export interface ExplainOptions {
@@ -45,7 +47,7 @@ export function renderExplanation(entry: ReportFinding, options: ExplainOptions)
   if (entry.hidden) lines.push('Hidden by tuning: shown here because it was asked for by rank.');
   lines.push('');
   const section = (title: string, body: readonly string[]): string[] => [
-    title,
+    ...wrapLine(title, options.width),
     ...body.flatMap((line) => (line === '' ? [''] : wrapLine(`  ${line}`, options.width))),
     '',
   ];
@@ -72,33 +74,6 @@ export function renderExplanation(entry: ReportFinding, options: ExplainOptions)
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-/**
- * Wraps a line at spaces to `width` characters. Continuation lines start under the value of a
- * "label   value" line, or two spaces past the line's own indent otherwise. A word longer than the
- * width stays whole.
- */
-export function wrapLine(line: string, width: number): string[] {
-  if (line.length <= width) return [line];
-  const labelled = /^\s*\S+(?: \S+)? {2,}/.exec(line)?.[0].length;
-  const leading = /^\s*/.exec(line)?.[0].length ?? 0;
-  const valueColumn = labelled !== undefined && labelled < width / 2 ? labelled : leading;
-  const indent = ' '.repeat(labelled !== undefined && labelled < width / 2 ? labelled : leading + 2);
-  const words = line.slice(valueColumn).split(' ');
-  const wrapped: string[] = [];
-  let current = line.slice(0, valueColumn);
-  for (const word of words) {
-    const candidate = current.endsWith(' ') || current === '' ? `${current}${word}` : `${current} ${word}`;
-    if (candidate.length > width && current.trim() !== '') {
-      wrapped.push(current.trimEnd());
-      current = `${indent}${word}`;
-    } else {
-      current = candidate;
-    }
-  }
-  wrapped.push(current.trimEnd());
-  return wrapped;
-}
-
 /** Replaces control characters in text that came from the network. */
 function clean(text: string): string {
   return escapeControlCharacters(text);
@@ -112,9 +87,11 @@ function seriesLines(entry: ReportFinding): string[] {
     `first seen     ${iso(summary.firstSeenMs)}`,
     `last seen      ${iso(summary.lastSeenMs)} (${hours(summary.lastSeenMs - summary.firstSeenMs)} later)`,
   ];
-  if (summary.count !== null) lines.push(`connections    ${summary.count}`);
+  if (summary.count !== null) lines.push(`connections    ${thousands(summary.count)}`);
   if (entry.charts !== null && entry.charts.rows > entry.charts.loadedRows) {
-    lines.push(`rows loaded    newest ${entry.charts.loadedRows} of ${entry.charts.rows}`);
+    lines.push(
+      `rows loaded    newest ${thousands(entry.charts.loadedRows)} of ${thousands(entry.charts.rows)}`,
+    );
   }
   if (summary.detector === 'beacon') lines.push(...beaconSeriesLines(entry.finding as BeaconFinding));
   return lines;
@@ -122,11 +99,16 @@ function seriesLines(entry: ReportFinding): string[] {
 
 function destinationText(entry: ReportFinding): string {
   const { summary } = entry;
-  const address = summary.destinationIp ?? '';
-  const port = summary.destinationPort === null ? '' : `:${summary.destinationPort}`;
+  const name = summary.destinationName === null ? null : clean(summary.destinationName);
   const protocol = summary.protocol === null ? '' : `/${summary.protocol}`;
-  const name = summary.destinationName === null ? '' : ` (${clean(summary.destinationName)})`;
-  return `${address}${port}${protocol}${name}`.trim() || 'unknown';
+  if (summary.destinationIp === null) {
+    // A server-name or DNS key groups by name over any address.
+    return name === null ? 'unknown' : `${name}${protocol === '/dns' ? '' : protocol} (any address)`;
+  }
+  // An IPv6 address is bracketed before its port, as in a URL (RFC 3986).
+  const address = summary.destinationIp.includes(':') ? `[${summary.destinationIp}]` : summary.destinationIp;
+  const port = summary.destinationPort === null ? '' : `:${summary.destinationPort}`;
+  return `${address}${port}${protocol}${name === null ? '' : ` (${name})`}`;
 }
 
 function beaconSeriesLines(finding: BeaconFinding): string[] {
@@ -137,18 +119,20 @@ function beaconSeriesLines(finding: BeaconFinding): string[] {
   for (const other of finding.otherKeys) {
     lines.push(
       `also seen as   ${other.key} ${clean(other.label)}: score ${fixed(other.score)}, ` +
-        `${other.connections} connections, period ${seconds(other.periodSeconds)}`,
+        `${thousands(other.connections)} connections, period ${formatSeconds(other.periodSeconds)}`,
     );
   }
   lines.push(
-    `period         ${seconds(measures.periodSeconds)} ± ${seconds(measures.jitterSeconds)} ` +
+    `period         ${formatSeconds(measures.periodSeconds)} ± ${formatSeconds(measures.jitterSeconds)} ` +
       `(found by ${measures.periodMethod}; false-alarm probability ${probability(measures.falseAlarmProbability)})`,
-    `gaps           median ${seconds(measures.gapMedianSeconds)}, quartiles ${seconds(measures.gapQ1Seconds)}–${seconds(measures.gapQ3Seconds)}, ` +
+    `gaps           median ${formatSeconds(measures.gapMedianSeconds)}, quartiles ${formatSeconds(measures.gapQ1Seconds)}–${formatSeconds(measures.gapQ3Seconds)}, ` +
       `${percent(measures.onBeatFraction)} on the beat, ${percent(measures.missedBeatFraction)} of beats missed`,
   );
   if (jitter.model !== 'none') lines.push(`jitter         ${clean(jitter.reason)}`);
   if (measures.burstRuns > 0) {
-    lines.push(`bursts         ${measures.burstRuns} runs, ${measures.burstConnections} connections`);
+    lines.push(
+      `bursts         ${countOf(measures.burstRuns, 'run')}, ${countOf(measures.burstConnections, 'connection')}`,
+    );
   }
   if (measures.sizeMedianBytes !== null) {
     lines.push(
@@ -168,7 +152,8 @@ function gapHeading(entry: ReportFinding): string {
       : entry.summary.detector === 'qradar-t1071'
         ? '; ◆ marks the mean gap'
         : '; ◆ marks the period, ┃ the jitter band';
-  return `Gaps between connections (${gaps} gaps${marks})`;
+  const cut = charts.rows > charts.loadedRows ? ` in the newest ${thousands(charts.loadedRows)} rows` : '';
+  return `Gaps between connections (${countOf(gaps, 'gap')}${cut}${marks})`;
 }
 
 /**
@@ -184,11 +169,13 @@ export function gapLines(charts: FindingCharts, width: number): string[] {
   if (first === -1 && charts.gaps.overflow === 0) return ['no gaps: the series has one connection time'];
   const last = rows.findLastIndex((row) => row.count > 0);
   const shown = first === -1 ? [] : rows.slice(first, last + 1);
-  const labels = shown.map((row) => `${seconds(row.from)}–${seconds(row.to)}`);
-  const overflowLabel = `> ${seconds(charts.gaps.fromSeconds + charts.gaps.binSeconds * charts.gaps.counts.length)}`;
+  const end = charts.gaps.fromSeconds + charts.gaps.binSeconds * charts.gaps.counts.length;
+  const edge = edgeFormatter(end, (shown[0]?.to ?? end) - (shown[0]?.from ?? 0));
+  const labels = shown.map((row) => `${edge(row.from)}–${edge(row.to)}`);
+  const overflowLabel = `> ${edge(end)}`;
   const labelWidth = Math.max(overflowLabel.length, ...labels.map((label) => label.length));
   const highest = Math.max(1, charts.gaps.overflow, ...shown.map((row) => row.count));
-  const countWidth = String(highest).length;
+  const countWidth = thousands(highest).length;
   // Two spaces of indent, the label, a mark column, the bar and its count.
   const barWidth = Math.max(10, width - 2 - labelWidth - 3 - countWidth - 1);
   const period = charts.period;
@@ -202,12 +189,14 @@ export function gapLines(charts: FindingCharts, width: number): string[] {
             ? '┃'
             : ' ';
     const label = (labels[index] as string).padStart(labelWidth);
-    return `${label} ${mark} ${bar(row.count, highest, barWidth)} ${row.count}`.trimEnd();
+    return `${label} ${mark} ${bar(row.count, highest, barWidth)} ${thousands(row.count)}`.trimEnd();
   });
   if (charts.gaps.overflow > 0) {
+    // Empty rows between the last gap and the end of the histogram are left out.
+    if ((shown.at(-1)?.to ?? end) < end - charts.gaps.binSeconds / 2) lines.push('…'.padStart(labelWidth));
     lines.push(
-      `${overflowLabel.padStart(labelWidth)}   ${bar(charts.gaps.overflow, highest, barWidth)} ${charts.gaps.overflow} ` +
-        `(longest ${seconds(charts.gaps.maxSeconds)})`,
+      `${overflowLabel.padStart(labelWidth)}   ${bar(charts.gaps.overflow, highest, barWidth)} ${thousands(charts.gaps.overflow)} ` +
+        `(longest ${formatSeconds(charts.gaps.maxSeconds)})`,
     );
   }
   return lines;
@@ -244,7 +233,7 @@ function hourLines(counts: readonly number[]): string[] {
     .map((count) => (count === 0 ? ' ' : SPARK[Math.min(7, Math.floor((count / highest) * 7.999))]))
     .join('');
   const quietest = Math.min(...counts);
-  return [`00 ${spark} 23`, `fewest ${quietest}, most ${highest} per hour`];
+  return [`00 ${spark} 23`, `fewest ${thousands(quietest)}, most ${thousands(highest)} per hour`];
 }
 
 function utcOffsetText(minutes: number): string {
@@ -304,9 +293,9 @@ function qradarLines(
   const mean = finding.AvgIntervalMs / 1000;
   return [
     'the QRadar rule has no score; it matches when every condition holds:',
-    `connections    ${finding.ConnectionCount} (more than ${rule.minCount})`,
-    `mean gap       ${seconds(mean)} = (last − first) / (connections − 1)`,
-    `               (from ${seconds(rule.minIntervalMs / 1000)} to ${seconds(rule.maxIntervalMs / 1000)})`,
+    `connections    ${thousands(finding.ConnectionCount)} (more than ${rule.minCount})`,
+    `mean gap       ${formatSeconds(mean)} = (last − first) / (connections − 1)`,
+    `               (from ${formatSeconds(rule.minIntervalMs / 1000)} to ${formatSeconds(rule.maxIntervalMs / 1000)})`,
     `user           ${finding.userName === null ? 'none logged' : clean(finding.userName)}`,
   ];
 }
@@ -315,7 +304,7 @@ function longConnectionLines(finding: LongConnectionFinding): string[] {
   return [
     'the long-connection detector has no score; it reports pairs that meet a criterion:',
     `criteria       ${finding.criteria.join(', ')}`,
-    `total time     ${hours(finding.totalDurationSeconds * 1000)} over ${finding.connections} connections`,
+    `total time     ${hours(finding.totalDurationSeconds * 1000)} over ${countOf(finding.connections, 'connection')}`,
     `longest        ${hours(finding.longestDurationSeconds * 1000)}`,
     `bytes          ${finding.sourceBytes} sent by the source, ${finding.destinationBytes} by the destination`,
   ];
@@ -387,10 +376,16 @@ function days(value: number): string {
   return rounded === 1 ? '1 day' : `${rounded} days`;
 }
 
-function seconds(value: number): string {
-  if (value >= 100) return `${Math.round(value)} s`;
-  if (value >= 10) return `${round(value)} s`;
-  return `${Math.round(value * 100) / 100} s`;
+/**
+ * Returns a formatter for the edges of one histogram: one unit for every edge (seconds below 10 minutes,
+ * minutes below 12 hours, then hours), with enough decimals that neighbouring edges differ.
+ */
+function edgeFormatter(highestSeconds: number, rowSeconds: number): (seconds: number) => string {
+  const [unit, size] = highestSeconds < 600 ? ['s', 1] : highestSeconds < 43_200 ? ['min', 60] : ['h', 3_600];
+  const step = rowSeconds / size;
+  let decimals = Math.min(3, Math.ceil(-Math.log10(step)) + 1);
+  if (step >= 1) decimals = step >= 10 ? 0 : 1;
+  return (seconds) => `${(seconds / size).toFixed(decimals)} ${unit}`;
 }
 
 function fixed(value: number): string {
@@ -401,8 +396,15 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
+/** Formats a share as a whole percentage, or to one decimal where rounding would reach 0 % or 100 %. */
 function percent(share: number): string {
-  return `${Math.round(share * 100)} %`;
+  const whole = Math.round(share * 100);
+  if ((whole === 100 && share < 1) || (whole === 0 && share > 0)) return `${(share * 100).toFixed(1)} %`;
+  return `${whole} %`;
+}
+
+function thousands(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
 function probability(value: number): string {

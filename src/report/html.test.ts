@@ -154,6 +154,20 @@ describe('renderHtmlReport', () => {
     expect(html).not.toMatch(/<(?:link|img|iframe|object|embed)\b/i);
   });
 
+  test('control characters reach the page unchanged', () => {
+    // The page escapes these only when it writes them, so that its filter matches the logged text.
+    const agent = '\u001b[31mRED\u001b[0m Mozilla \u202e gnp.exe\u0085\u2066x\u2069';
+    const finding = beaconFinding(1, 'שלום\u202e.example', 20, false);
+    finding.summary.why.push(`rare User-Agent "${agent}"`);
+    const document = reportDocument([finding]);
+    const html = renderHtmlReport(document);
+    const parsed = JSON.parse(embeddedData(html)) as ReportDocument;
+
+    expect(parsed.findings[0]!.summary.why).toContain(`rare User-Agent "${agent}"`);
+    expect(parsed.findings[0]!.summary.destinationName).toBe('שלום\u202e.example');
+    expect(html).toContain('function displayText(text)');
+  });
+
   test('report without findings renders', () => {
     const document: ReportDocument = { ...reportDocument([]), windowEnd: null, hiddenTotal: 0, omitted: 0 };
     const html = renderHtmlReport(document);

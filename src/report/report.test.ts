@@ -21,6 +21,13 @@ describe('escapeControlCharacters', () => {
     expect(escapeControlCharacters('a\tb\nc\u009bd')).toBe('a\\x09b\\x0ac\\x9bd');
   });
 
+  test('bidirectional overrides are escaped', () => {
+    expect(escapeControlCharacters('evil\u202egnp.exe')).toBe('evil\\u202egnp.exe');
+    expect(escapeControlCharacters('\u200e\u200f\u2066x\u2069\u2028\u2029')).toBe(
+      '\\u200e\\u200f\\u2066x\\u2069\\u2028\\u2029',
+    );
+  });
+
   test('ordinary text is unchanged', () => {
     expect(escapeControlCharacters('update.example.com ünïcode')).toBe('update.example.com ünïcode');
   });

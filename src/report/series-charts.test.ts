@@ -9,6 +9,7 @@ import {
   gapsInSeconds,
   hourCounts,
   MAX_PLOTTED_POINTS,
+  minuteCounts,
   thinnedIndices,
   type FittedPeriod,
 } from './series-charts.js';
@@ -67,7 +68,7 @@ describe('hour counts', () => {
     fc.assert(
       fc.property(sortedTimes, fc.integer({ min: -720, max: 840 }), (times, offset) => {
         const distinct = distinctTimes(times);
-        const hours = hourCounts(distinct, offset);
+        const hours = hourCounts(minuteCounts(distinct), offset);
         expect(hours).toHaveLength(24);
         expect(hours.reduce((sum, count) => sum + count, 0)).toBe(distinct.length);
       }),
@@ -75,10 +76,13 @@ describe('hour counts', () => {
   });
 
   it('shifts by the UTC offset', () => {
-    const elevenUtc = Date.UTC(2026, 0, 5, 11, 30);
-    expect(hourCounts([elevenUtc], 0)[11]).toBe(1);
-    expect(hourCounts([elevenUtc], 120)[13]).toBe(1);
-    expect(hourCounts([elevenUtc], -720)[23]).toBe(1);
+    const elevenUtc = minuteCounts([Date.UTC(2026, 0, 5, 11, 30)]);
+    expect(hourCounts(elevenUtc, 0)[11]).toBe(1);
+    expect(hourCounts(elevenUtc, 120)[13]).toBe(1);
+    expect(hourCounts(elevenUtc, -720)[23]).toBe(1);
+    // India's +05:30 moves 11:30 UTC to 17:00, and 11:29 UTC to 16:59.
+    expect(hourCounts(elevenUtc, 330)[17]).toBe(1);
+    expect(hourCounts(minuteCounts([Date.UTC(2026, 0, 5, 11, 29)]), 330)[16]).toBe(1);
   });
 });
 

@@ -37,7 +37,7 @@ export interface FindingCharts {
   timeline: { times: number[]; gapsSeconds: (number | null)[] };
   gaps: GapHistogram;
   period: FittedPeriod | null;
-  /** Connections per hour of day, shifted from UTC by utcOffsetMinutes. */
+  /** Connections per hour of day, shifted from UTC by utcOffsetMinutes, over every matched row. */
   hours: number[];
   utcOffsetMinutes: number;
   /** Bytes per row over time, at most MAX_PLOTTED_POINTS. */
@@ -50,8 +50,9 @@ export const MAX_PLOTTED_POINTS = 4_000;
 export const GAP_BINS = 80;
 /** The histogram covers gaps up to this many periods, so that missed beats (2P, 3P) show. */
 const PERIODS_SHOWN = 4;
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
+const MINUTES_PER_DAY = 1_440;
 
 /** Returns the period and jitter band the detector fitted to the finding, or null when it fits none. */
 export function fittedPeriod(detector: DetectorId, finding: object): FittedPeriod | null {
@@ -124,15 +125,28 @@ export function gapHistogram(
   return { fromSeconds: 0, binSeconds, counts, overflow, maxSeconds };
 }
 
-/** Counts connections per hour of day, shifted from UTC by `utcOffsetMinutes`. */
-export function hourCounts(distinct: readonly number[], utcOffsetMinutes: number): number[] {
+/**
+ * Counts connections per hour of day from counts per minute of the UTC day, shifted by
+ * `utcOffsetMinutes` (a whole number of minutes, as every UTC offset in use is).
+ */
+export function hourCounts(minuteCounts: readonly number[], utcOffsetMinutes: number): number[] {
   const hours = new Array<number>(24).fill(0);
-  for (const time of distinct) {
-    const local = (((time + utcOffsetMinutes * 60_000) % DAY_MS) + DAY_MS) % DAY_MS;
-    const hour = Math.floor(local / HOUR_MS);
-    hours[hour] = (hours[hour] as number) + 1;
-  }
+  minuteCounts.forEach((count, minute) => {
+    const local = (((minute + utcOffsetMinutes) % MINUTES_PER_DAY) + MINUTES_PER_DAY) % MINUTES_PER_DAY;
+    const hour = Math.floor(local / 60);
+    hours[hour] = (hours[hour] as number) + count;
+  });
   return hours;
+}
+
+/** Counts distinct start times per minute of the UTC day. */
+export function minuteCounts(distinct: readonly number[]): number[] {
+  const counts = new Array<number>(MINUTES_PER_DAY).fill(0);
+  for (const time of distinct) {
+    const minute = Math.floor((((time % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
+    counts[minute] = (counts[minute] as number) + 1;
+  }
+  return counts;
 }
 
 /** Returns evenly spaced indices, at most `limit` of them, always keeping the first and the last. */
@@ -162,7 +176,8 @@ export function buildCharts(
     },
     gaps: gapHistogram(gaps, period),
     period,
-    hours: hourCounts(distinct, utcOffsetMinutes),
+    // The hours come from every matched row; the series itself may have been cut.
+    hours: hourCounts(series.minuteCounts ?? minuteCounts(distinct), utcOffsetMinutes),
     utcOffsetMinutes,
     sizes: {
       times: sizeIndices.map((index) => series.times[index] as number),

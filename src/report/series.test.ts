@@ -15,6 +15,8 @@ import type { DetectorId } from '../detect/registry.js';
 import { scan, type ScanResult } from '../scan.js';
 import { simulate } from '../simulate/simulate.js';
 import { summarizeFinding } from './finding-summary.js';
+import { hourCounts } from './series-charts.js';
+import { MAX_SERIES_ROWS } from './series.js';
 
 let folder: string;
 
@@ -96,6 +98,33 @@ describe('rows behind each finding', () => {
       ['blocked-attempts', 20],
     ]);
   });
+
+  it('counts hours over every row', async () => {
+    // A 1 s beacon for 30 hours: more rows than are loaded, so the oldest six hours are cut.
+    const header = [
+      '#separator \\x09',
+      '#path\tconn',
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state',
+    ];
+    const start = Date.UTC(2026, 0, 5) / 1000;
+    const rows = Array.from(
+      { length: 30 * 3600 },
+      (_, index) =>
+        `${start + index}.000000\tC${index}\t10.0.0.5\t40000\t203.0.113.9\t443\ttcp\t-\t0.1\t90\t90\tSF`,
+    );
+    const path = join(folder, 'one-second-conn.log');
+    writeFileSync(path, `${[...header, ...rows].join('\n')}\n`);
+
+    const result = await scanAll(path, 'beacon');
+    const top = result.findings[0]!;
+    const { series } = result.details.get(top)!;
+    expect(series.total).toBe(30 * 3600);
+    expect(series.times).toHaveLength(MAX_SERIES_ROWS);
+    const hours = hourCounts(series.minuteCounts!, 0);
+    // Hours 00–05 ran twice (day one and day two), the rest once.
+    expect(hours.slice(0, 6)).toEqual(new Array(6).fill(7200));
+    expect(hours.slice(6)).toEqual(new Array(18).fill(3600));
+  }, 120_000);
 
   it('loads only the asked ranks', async () => {
     const result = await scan({

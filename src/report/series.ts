@@ -21,6 +21,11 @@ export interface FindingSeries {
   destinationBytes: (number | null)[];
   /** Rows that matched, which is more than the rows loaded when the series was cut at MAX_SERIES_ROWS. */
   total: number;
+  /**
+   * Distinct start times per minute of the day in UTC (1,440 counts), over every matched row, so that
+   * the hours of a cut series are still exact for any UTC offset. Without it, the loaded rows are counted.
+   */
+  minuteCounts?: number[];
 }
 
 /**
@@ -34,6 +39,10 @@ interface SeriesQuery {
   where: string[];
   params: (string | number)[];
 }
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+const MINUTES_PER_DAY = 1_440;
 
 /** The connection states of a failed attempt, as an SQL list. */
 const FAILED_LIST = FAILED_STATES.map((state) => `'${state}'`).join(', ');
@@ -132,11 +141,20 @@ export async function loadFindingSeries(
      ) ORDER BY starttime, sourcebytes NULLS FIRST`,
     params,
   );
+  const minutes = await store.all<{ minute: number; times: number }>(
+    `SELECT CAST((starttime % ${DAY_MS} + ${DAY_MS}) % ${DAY_MS} // ${MINUTE_MS} AS INTEGER) AS minute,
+       count(DISTINCT starttime) AS times
+     FROM ${query.table} WHERE ${where} GROUP BY minute`,
+    params,
+  );
+  const minuteCounts = new Array<number>(MINUTES_PER_DAY).fill(0);
+  for (const { minute, times } of minutes) minuteCounts[Number(minute)] = Number(times);
   return {
     times: rows.map((row) => Number(row.starttime)),
     sourceBytes: rows.map((row) => nullableNumber(row.sourcebytes)),
     destinationBytes: rows.map((row) => nullableNumber(row.destinationbytes)),
     total: Number(rows[0]?.total ?? 0),
+    minuteCounts,
   };
 }
 

@@ -323,14 +323,17 @@ function sum(values: readonly number[]): number {
 }
 
 /**
- * Replaces control characters with visible escapes (`\x1b`). Server names, URIs and user agents come
- * from the network, so an attacker could otherwise send ANSI sequences that recolour or retitle the
- * analyst's terminal.
+ * Replaces control characters with visible escapes (`\x1b`, `\u202e`). Server names, URIs and user
+ * agents come from the network, so an attacker could otherwise send ANSI sequences that recolour or
+ * retitle the analyst's terminal, or bidirectional overrides that make text read backwards.
  */
 export function escapeControlCharacters(text: string): string {
   // C0 controls, DEL and C1 controls; tab and newline too, because they would break the table's layout.
+  // Then the Unicode bidirectional marks, embeddings, overrides and isolates (U+200E, U+200F,
+  // U+202A to U+202E, U+2066 to U+2069) and the line and paragraph separators (U+2028, U+2029).
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
-    return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (character) => {
+    const code = character.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
   });
 }

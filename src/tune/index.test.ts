@@ -386,6 +386,24 @@ describe('renderSuppressed', () => {
   test('empty list', () => {
     expect(renderSuppressed([])).toBe('No findings suppressed.\n');
   });
+
+  test('wraps lines to the width', () => {
+    const text = renderSuppressed(
+      [
+        {
+          finding: '#7 10.1.2.3 → 91.228.167.171:8883/tcp (score 0.41)',
+          suppression: {
+            rule: 'profile iot-mqtt',
+            reason: 'MQTT clients keep a session open and ping the broker on a fixed keep-alive interval',
+            matched: 'port 8883/tcp',
+          },
+        },
+      ],
+      50,
+    );
+    for (const line of text.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(50);
+    expect(text).toContain('    reason:  MQTT clients');
+  });
 });
 
 describe('checkSuppression', () => {

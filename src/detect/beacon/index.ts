@@ -305,7 +305,10 @@ export const beaconDetector: Detector<BeaconOptions, BeaconFinding> = {
     { header: 'conns', value: (f) => String(f.connections), align: 'right' },
     {
       header: 'period ± jitter',
-      value: (f) => `${formatSeconds(f.measures.periodSeconds)} ± ${formatSeconds(f.measures.jitterSeconds)}`,
+      // No-break spaces keep each number with its unit when the column wraps.
+      value: (f) =>
+        `${formatSeconds(f.measures.periodSeconds).replace(' ', '\u00a0')} ± ` +
+        formatSeconds(f.measures.jitterSeconds).replace(' ', '\u00a0'),
       align: 'right',
     },
     { header: 'score', value: (f) => f.score.toFixed(2), align: 'right', alert: (f) => f.alert },

@@ -1,0 +1,28 @@
+/** Wraps lines of terminal text to a width, for `explain` and the list of suppressed findings. */
+
+/**
+ * Wraps a line at spaces to `width` characters. Continuation lines start under the value of a
+ * "label   value" line (a label of up to three words), or two spaces past the line's own indent otherwise. A word longer than the
+ * width stays whole.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  const labelled = /^\s*\S+(?: \S+){0,2} {2,}/.exec(line)?.[0].length;
+  const leading = /^\s*/.exec(line)?.[0].length ?? 0;
+  const valueColumn = labelled !== undefined && labelled < width / 2 ? labelled : leading;
+  const indent = ' '.repeat(labelled !== undefined && labelled < width / 2 ? labelled : leading + 2);
+  const words = line.slice(valueColumn).split(' ');
+  const wrapped: string[] = [];
+  let current = line.slice(0, valueColumn);
+  for (const word of words) {
+    const candidate = current.endsWith(' ') || current === '' ? `${current}${word}` : `${current} ${word}`;
+    if (candidate.length > width && current.trim() !== '') {
+      wrapped.push(current.trimEnd());
+      current = `${indent}${word}`;
+    } else {
+      current = candidate;
+    }
+  }
+  wrapped.push(current.trimEnd());
+  return wrapped;
+}
