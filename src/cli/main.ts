@@ -721,11 +721,23 @@ async function writeHtmlReport(target: string, result: ScanResult, flags: ScanFl
 /** Describes each hidden beacon finding in words for --show-suppressed. */
 function suppressedRows(suppressed: ScanResult['suppressed']): SuppressedRow[] {
   return suppressed.map(({ finding, suppression }) => {
-    const beacon = finding as { rank: number; sourceip: string; label: string; score: number };
+    const beacon = finding as {
+      rank: number;
+      sourceip: string;
+      label: string;
+      score: number;
+      category: string;
+    };
+    const failed = beacon.category === 'blocked-attempts' ? ', failed attempts only' : '';
+    // The label comes from the network (a server name) and the reason from a config file, so control
+    // characters in either are escaped.
     return {
-      // The label comes from the network (a server name), so control characters are escaped.
-      finding: `#${beacon.rank} ${beacon.sourceip} → ${escapeControlCharacters(beacon.label)} (score ${beacon.score.toFixed(2)})`,
-      suppression,
+      finding: `#${beacon.rank} ${beacon.sourceip} → ${escapeControlCharacters(beacon.label)} (score ${beacon.score.toFixed(2)}${failed})`,
+      suppression: {
+        rule: escapeControlCharacters(suppression.rule),
+        reason: escapeControlCharacters(suppression.reason),
+        matched: escapeControlCharacters(suppression.matched),
+      },
     };
   });
 }

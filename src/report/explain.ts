@@ -6,6 +6,7 @@
  */
 import { scoreFactors } from '../detect/beacon/score.js';
 import { formatSeconds, type BeaconFinding } from '../detect/beacon/index.js';
+import { percent } from '../detect/context/index.js';
 import type { DnsTunnelFinding } from '../detect/dns-tunnel.js';
 import type { LongConnectionFinding } from '../detect/long-connection.js';
 import type { QradarT1071Finding } from '../detect/qradar-t1071.js';
@@ -85,7 +86,9 @@ function seriesLines(entry: ReportFinding): string[] {
     `source         ${summary.sourceIp}`,
     `destination    ${destinationText(entry)}`,
     `first seen     ${iso(summary.firstSeenMs)}`,
-    `last seen      ${iso(summary.lastSeenMs)} (${hours(summary.lastSeenMs - summary.firstSeenMs)} later)`,
+    summary.lastSeenMs === summary.firstSeenMs
+      ? `last seen      the same time`
+      : `last seen      ${iso(summary.lastSeenMs)} (${hours(summary.lastSeenMs - summary.firstSeenMs)} later)`,
   ];
   if (summary.count !== null) lines.push(`connections    ${thousands(summary.count)}`);
   if (entry.charts !== null && entry.charts.rows > entry.charts.loadedRows) {
@@ -306,7 +309,7 @@ function longConnectionLines(finding: LongConnectionFinding): string[] {
     `criteria       ${finding.criteria.join(', ')}`,
     `total time     ${hours(finding.totalDurationSeconds * 1000)} over ${countOf(finding.connections, 'connection')}`,
     `longest        ${hours(finding.longestDurationSeconds * 1000)}`,
-    `bytes          ${finding.sourceBytes} sent by the source, ${finding.destinationBytes} by the destination`,
+    `bytes          ${thousands(finding.sourceBytes)} sent by the source, ${thousands(finding.destinationBytes)} by the destination`,
   ];
 }
 
@@ -325,7 +328,7 @@ function contextLines(finding: BeaconFinding): string[] {
   if (context === null) return ['context was off for this scan'];
   const { prevalence, firstSeen } = context;
   const lines = [
-    `prevalence     ${prevalence.sources} of ${prevalence.ofSources} ${prevalence.scope} sources ` +
+    `prevalence     ${thousands(prevalence.sources)} of ${thousands(prevalence.ofSources)} ${prevalence.scope} sources ` +
       `(${percent(prevalence.share)}) contact this destination`,
     firstSeen === null
       ? 'first seen     no earlier event to this destination'
@@ -394,13 +397,6 @@ function fixed(value: number): string {
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-/** Formats a share as a whole percentage, or to one decimal where rounding would reach 0 % or 100 %. */
-function percent(share: number): string {
-  const whole = Math.round(share * 100);
-  if ((whole === 100 && share < 1) || (whole === 0 && share > 0)) return `${(share * 100).toFixed(1)} %`;
-  return `${whole} %`;
 }
 
 function thousands(value: number): string {

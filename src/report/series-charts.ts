@@ -139,10 +139,10 @@ export function hourCounts(minuteCounts: readonly number[], utcOffsetMinutes: nu
   return hours;
 }
 
-/** Counts distinct start times per minute of the UTC day. */
-export function minuteCounts(distinct: readonly number[]): number[] {
+/** Counts start times per minute of the UTC day. */
+export function minuteCounts(times: readonly number[]): number[] {
   const counts = new Array<number>(MINUTES_PER_DAY).fill(0);
-  for (const time of distinct) {
+  for (const time of times) {
     const minute = Math.floor((((time % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
     counts[minute] = (counts[minute] as number) + 1;
   }
@@ -177,7 +177,7 @@ export function buildCharts(
     gaps: gapHistogram(gaps, period),
     period,
     // The hours come from every matched row; the series itself may have been cut.
-    hours: hourCounts(series.minuteCounts ?? minuteCounts(distinct), utcOffsetMinutes),
+    hours: hourCounts(series.minuteCounts ?? minuteCounts(series.times), utcOffsetMinutes),
     utcOffsetMinutes,
     sizes: {
       times: sizeIndices.map((index) => series.times[index] as number),

@@ -4,11 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { wrapLine } from './wrap.js';
 
 describe('wrapLine', () => {
-  /** Lines of short words, some with a "label   value" start, as explain writes them. */
+  /**
+   * Lines of words, some with a "label   value" start, as explain writes them. A few words are longer
+   * than any width, as a server name from the network can be.
+   */
   const lines = fc
     .tuple(
-      fc.constantFrom('', '  ', '  period         ', '  passed  '),
-      fc.array(fc.stringMatching(/^[a-z0-9.:–()%]{1,12}$/), { minLength: 1, maxLength: 40 }),
+      fc.constantFrom('', '  ', '  period         ', '  passed  ', '  also seen as   '),
+      fc.array(
+        fc.oneof(
+          { weight: 9, arbitrary: fc.stringMatching(/^[a-z0-9.:–()%]{1,12}$/) },
+          { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9.-]{40,240}$/) },
+        ),
+        { minLength: 1, maxLength: 40 },
+      ),
     )
     .map(([start, words]) => `${start}${words.join(' ')}`);
 
@@ -20,13 +29,20 @@ describe('wrapLine', () => {
     );
   });
 
-  it('keeps every word in order', () => {
+  it('keeps every character in order', () => {
     fc.assert(
       fc.property(lines, fc.integer({ min: 40, max: 200 }), (line, width) => {
-        const words = (text: string): string[] => text.split(/\s+/).filter((word) => word !== '');
-        expect(words(wrapLine(line, width).join(' '))).toEqual(words(line));
+        const letters = (text: string): string => text.replace(/\s+/g, '');
+        expect(letters(wrapLine(line, width).join(' '))).toBe(letters(line));
       }),
     );
+  });
+
+  it('keeps short words whole', () => {
+    const line = `  key            server-name ${'a'.repeat(90)}.example.com, 1,600 connections`;
+    const wrapped = wrapLine(line, 80);
+    expect(wrapped.every((part) => part.length <= 80)).toBe(true);
+    expect(wrapped.at(-1)).toMatch(/ 1,600 connections$/);
   });
 
   it('indents under the value column', () => {

@@ -2,8 +2,8 @@
 
 /**
  * Wraps a line at spaces to `width` characters. Continuation lines start under the value of a
- * "label   value" line (a label of up to three words), or two spaces past the line's own indent otherwise. A word longer than the
- * width stays whole.
+ * "label   value" line (a label of up to three words), or two spaces past the line's own indent
+ * otherwise. A word longer than the width is cut into pieces.
  */
 export function wrapLine(line: string, width: number): string[] {
   if (line.length <= width) return [line];
@@ -14,7 +14,7 @@ export function wrapLine(line: string, width: number): string[] {
   const words = line.slice(valueColumn).split(' ');
   const wrapped: string[] = [];
   let current = line.slice(0, valueColumn);
-  for (const word of words) {
+  for (const word of words.flatMap((word) => splitLongWord(word, width - indent.length))) {
     const candidate = current.endsWith(' ') || current === '' ? `${current}${word}` : `${current} ${word}`;
     if (candidate.length > width && current.trim() !== '') {
       wrapped.push(current.trimEnd());
@@ -25,4 +25,12 @@ export function wrapLine(line: string, width: number): string[] {
   }
   wrapped.push(current.trimEnd());
   return wrapped;
+}
+
+/** Splits a word longer than `width` into pieces of `width` characters, so that no line overflows. */
+function splitLongWord(word: string, width: number): string[] {
+  if (word.length <= width || width < 1) return [word];
+  const pieces: string[] = [];
+  for (let start = 0; start < word.length; start += width) pieces.push(word.slice(start, start + width));
+  return pieces;
 }

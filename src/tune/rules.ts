@@ -83,9 +83,7 @@ export function checkRule(
     const period = subject.periodSeconds;
     const { min, max } = rule.periodSeconds;
     if (period === null || period < min || period > max) {
-      return fail(
-        `period ${period === null ? 'unknown' : `${Math.round(period)} s`} is outside ${min}–${max} s`,
-      );
+      return fail(`period ${period === null ? 'unknown' : periodText(period)} is outside ${min}–${max} s`);
     }
   }
   if (rule.notOutbound === true && isOutbound(subject, localNetworks)) {
@@ -137,6 +135,11 @@ export function checkRule(
     matched.push(`URI ${text}`);
   }
   return { matched: matched.join(', ') };
+}
+
+/** Formats a period for a message: milliseconds below 1 s, where whole seconds would read 0 s. */
+function periodText(seconds: number): string {
+  return seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${Math.round(seconds)} s`;
 }
 
 /** Joins the values a condition accepts: "123 or 4460", "5060, 5061 or 5062". */

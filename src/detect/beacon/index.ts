@@ -11,6 +11,7 @@ import {
   type FindingContext,
   type IntelLists,
 } from '../context/index.js';
+import { countOf } from '../../text/plural.js';
 import type { Detector, DetectorContext, FlatValue, TableColumn } from '../detector.js';
 import { fetchCandidates, type BeaconKeyKind, type CandidateSeries } from './candidates.js';
 import { groupByBeacon } from './merge.js';
@@ -663,7 +664,7 @@ function keyLabel(candidate: CandidateSeries): string {
     case 'server-name':
       return candidate.servername ?? '';
     case 'dns-domain':
-      return `${candidate.domain ?? ''} (${candidate.nameCount} names)`;
+      return `${candidate.domain ?? ''} (${countOf(candidate.nameCount, 'name')})`;
     case 'process':
       return `${candidate.processimage ?? ''} → ${address(candidate.destinationip, candidate.destinationport)}`;
   }

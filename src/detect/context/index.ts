@@ -269,7 +269,7 @@ function formatDays(days: number): string {
 }
 
 /** Formats a share as a percentage, with one decimal near 0 and 100 % so that neither is rounded away. */
-function percent(fraction: number): string {
+export function percent(fraction: number): string {
   const value = fraction * 100;
   const nearEnd = (value > 0 && value < 1) || (value > 99 && value < 100);
   return nearEnd ? `${(Math.floor(value * 10) / 10).toFixed(1)}%` : `${Math.round(value)}%`;
