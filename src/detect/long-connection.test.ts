@@ -275,8 +275,9 @@ describe('longConnectionDetector', () => {
       '443',
       'tcp/ssl',
       '1',
-      '2.0 h',
-      '2.0 h',
+      // A no-break space keeps the number with its unit in the table.
+      '2.0\u00a0h',
+      '2.0\u00a0h',
       '',
       '2.0 h connected over 1 connection; longest 2.0 h; threshold 60.0 min; 1000 B sent, 4.9 KiB received',
     ]);

@@ -274,8 +274,17 @@ const TABLE_COLUMNS: readonly TableColumn<LongConnectionFinding>[] = [
   },
   { header: 'proto', value: (f) => [...f.protocols, ...f.services].join('/') },
   { header: 'conns', value: (f) => String(f.connections), align: 'right' },
-  { header: 'total', value: (f) => formatSeconds(f.totalDurationSeconds), align: 'right' },
-  { header: 'longest', value: (f) => formatSeconds(f.longestDurationSeconds), align: 'right' },
+  // No-break spaces keep each number with its unit when the column wraps.
+  {
+    header: 'total',
+    value: (f) => formatSeconds(f.totalDurationSeconds).replace(' ', '\u00a0'),
+    align: 'right',
+  },
+  {
+    header: 'longest',
+    value: (f) => formatSeconds(f.longestDurationSeconds).replace(' ', '\u00a0'),
+    align: 'right',
+  },
   { header: 'open', value: (f) => (f.stillOpen ? 'yes' : '') },
   { header: 'why', value: (f) => f.why.join('; ') },
 ];

@@ -7,6 +7,12 @@ import picocolors from 'picocolors';
 
 import type { TableColumn } from '../detect/detector.js';
 
+/**
+ * Width, in characters, above which a column's values may be broken before any header word is: an
+ * IPv4 address wraps at a dot into two lines of up to 7 characters.
+ */
+const BREAKABLE_WIDTH = 7;
+
 /** Width when stdout is not a terminal and COLUMNS is unset or invalid. */
 const DEFAULT_WIDTH = 80;
 /**
@@ -22,10 +28,13 @@ const MIN_INLINE_LAST_COLUMN = 50;
  */
 const SHORT_WIDTH = 15;
 
-/** Table layout: content widths of the columns on the finding's row, and whether the last column spans. */
+/**
+ * Table layout: content widths of the columns on the finding's row, and how many trailing columns move
+ * to a full-width row under it, each as "header: value".
+ */
 interface Layout {
   widths: number[];
-  lastColumnSpans: boolean;
+  spanned: number;
 }
 
 /**
@@ -44,7 +53,7 @@ export function renderTable<F>(
     columns.map((column) => escapeControlCharacters(column.value(finding))),
   );
   const layout = chooseLayout(headers, cells, width);
-  const rowColumns = layout.lastColumnSpans ? columns.length - 1 : columns.length;
+  const rowColumns = columns.length - layout.spanned;
 
   const table = new Table({
     head: headers
@@ -67,13 +76,14 @@ export function renderTable<F>(
         return wrapCell(text, layout.widths[index] ?? 1, paint);
       }),
     );
-    const last = row.at(-1) ?? '';
-    if (layout.lastColumnSpans && last !== '') {
-      // A spanning cell is as wide as the row minus its two borders and two spaces of padding.
-      const spanWidth = tableLineWidth(layout.widths) - 4;
-      const content = wrapCell(`${headers.at(-1) ?? ''}: ${last}`, spanWidth);
-      table.push([{ content, colSpan: rowColumns, hAlign: 'left' }]);
-    }
+    // A spanning cell is as wide as the row minus its two borders and two spaces of padding.
+    const spanWidth = tableLineWidth(layout.widths) - 4;
+    const moved = row
+      .slice(rowColumns)
+      .map((text, index) => ({ text, header: headers[rowColumns + index] ?? '' }))
+      .filter(({ text }) => text !== '')
+      .map(({ text, header }) => wrapCell(`${header}: ${text}`, spanWidth));
+    if (moved.length > 0) table.push([{ content: moved.join('\n'), colSpan: rowColumns, hAlign: 'left' }]);
   });
 
   // Box-drawing characters (U+2500 to U+257F) are the borders. Any inside a cell turn grey as well.
@@ -119,12 +129,15 @@ interface ColumnMeasure {
   word: number;
   /** Longest word of the cells alone. */
   valueWord: number;
+  /** Longest word of the header alone. */
+  headerWord: number;
 }
 
 /**
  * Chooses column widths for `width`. The one-row layout is kept while the last column gets its full
- * width or at least MIN_INLINE_LAST_COLUMN without breaking words. Otherwise the other columns share
- * the width and the last column moves to a spanning row.
+ * width or at least MIN_INLINE_LAST_COLUMN without breaking words. Otherwise the last column moves to a
+ * spanning row, and so do the long columns before it (such as timestamps and example names) while the
+ * rest would still have to break words. Short columns (up to SHORT_WIDTH) stay on the row.
  */
 function chooseLayout(headers: readonly string[], cells: readonly string[][], width: number): Layout {
   const measures = headers.map((header, index) =>
@@ -138,12 +151,18 @@ function chooseLayout(headers: readonly string[], cells: readonly string[][], wi
   const lastNatural = measures.at(-1)?.natural ?? 0;
   const lastWidth = inline?.at(-1) ?? 0;
   if (inline !== null && lastWidth >= Math.min(lastNatural, MIN_INLINE_LAST_COLUMN)) {
-    return { widths: inline, lastColumnSpans: false };
+    return { widths: inline, spanned: 0 };
   }
 
-  const spans = measures.length > 1;
-  const rowMeasures = spans ? measures.slice(0, -1) : measures;
-  return { widths: fitColumns(rowMeasures, width, true) ?? [], lastColumnSpans: spans };
+  if (measures.length < 2) return { widths: fitColumns(measures, width, true) ?? [], spanned: 0 };
+  let spanned = 1;
+  while (spanned < measures.length - 1) {
+    if (fitColumns(measures.slice(0, -spanned), width, false) !== null) break;
+    const next = measures[measures.length - spanned - 1] as ColumnMeasure;
+    if (next.natural <= SHORT_WIDTH) break;
+    spanned += 1;
+  }
+  return { widths: fitColumns(measures.slice(0, -spanned), width, true) ?? [], spanned };
 }
 
 function measureColumn(header: string, values: readonly string[]): ColumnMeasure {
@@ -152,6 +171,7 @@ function measureColumn(header: string, values: readonly string[]): ColumnMeasure
     natural: Math.max(1, displayWidth(header), ...values.map(displayWidth)),
     word: Math.max(valueWord, longestWord(header)),
     valueWord,
+    headerWord: longestWord(header),
   };
 }
 
@@ -165,13 +185,19 @@ function fitColumns(measures: readonly ColumnMeasure[], width: number, breakWord
   const short = (size: number): number => (size <= SHORT_WIDTH ? size : 1);
   // Floor sets go from the most to the least generous, and the first that fits wins. The first breaks
   // no word, and the second narrows no column of up to SHORT_WIDTH. The third breaks no short word and
-  // keeps long columns at SHORT_WIDTH or more. The fourth and fifth break long words only, header words
-  // before cell words, and the last breaks anything.
+  // keeps long columns at SHORT_WIDTH or more. The fourth breaks no header word and no word of a column
+  // up to BREAKABLE_WIDTH wide, so addresses and names wrap before "conns" or "score" do. The fifth
+  // and sixth break long words only, header words before cell words, and the last breaks anything.
   const floorSets = [measures.map((measure) => measure.word)];
   if (breakWords) {
     floorSets.push(
       measures.map((measure) => Math.min(measure.natural, SHORT_WIDTH)),
       measures.map((measure) => Math.min(measure.word, SHORT_WIDTH)),
+      measures.map((measure) =>
+        measure.natural <= BREAKABLE_WIDTH
+          ? measure.word
+          : Math.max(measure.headerWord, Math.min(measure.valueWord, BREAKABLE_WIDTH)),
+      ),
       measures.map((measure) => short(measure.word)),
       measures.map((measure) => short(measure.valueWord)),
       measures.map(() => 1),
