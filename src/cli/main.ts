@@ -212,18 +212,20 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (paths: string[], flags: ScanFlags) => runScan(paths, flags));
 
-  addScanOptions(
-    program
-      .command('explain')
-      .description(
-        'Scan, then print everything behind one finding: its gaps as a text histogram, each part of the score, the context and the tuning checks that ran',
-      )
-      .argument(
-        '<rank>',
-        'rank of the finding, as the scan table numbers it (hidden findings follow the shown ones)',
-        parseInteger('<rank>', 1),
-      )
-      .argument('[paths...]', 'log files or folders, as for scan; none with --db'),
+  hideOutputsOfExplain(
+    addScanOptions(
+      program
+        .command('explain')
+        .description(
+          'Scan, then print everything behind one finding: its gaps as a text histogram, each part of the score, the context and the tuning checks that ran',
+        )
+        .argument(
+          '<rank>',
+          'rank of the finding, as the scan table numbers it (hidden findings follow the shown ones)',
+          parseInteger('<rank>', 1),
+        )
+        .argument('[paths...]', 'log files or folders, as for scan; none with --db'),
+    ),
   )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (rank: number, paths: string[], flags: ScanFlags) =>
@@ -308,6 +310,17 @@ async function resolveLocalNetworks(flags: {
   if (flags.localNet && flags.localNet.length > 0) return flags.localNet;
   if (flags.config) return (await loadConfig(flags.config)).local_networks;
   return undefined;
+}
+
+/**
+ * Hides from `explain --help` the outputs that explain rejects, and --top, which does not change one
+ * finding. They stay parsed, so that using a rejected one gives explain's own message.
+ */
+function hideOutputsOfExplain(command: Command): Command {
+  const rejected = new Set(['--ndjson', '--csv', '--ocsf', '--cef', '--leef', '--syslog', '--html', '--top']);
+  for (const option of command.options)
+    if (option.long !== undefined && rejected.has(option.long)) option.hideHelp();
+  return command;
 }
 
 /** Adds the options that choose how files are read: a forced format, or a mapping for unknown logs. */

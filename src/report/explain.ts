@@ -97,6 +97,10 @@ function seriesLines(entry: ReportFinding): string[] {
     );
   }
   if (summary.detector === 'beacon') lines.push(...beaconSeriesLines(entry.finding as BeaconFinding));
+  if (summary.detector === 'dns-tunnel') {
+    const { resolvers } = entry.finding as DnsTunnelFinding;
+    if (resolvers.length > 1) lines.push(`resolvers      ${resolvers.join(', ')}`);
+  }
   return lines;
 }
 
@@ -199,7 +203,7 @@ export function gapLines(charts: FindingCharts, width: number): string[] {
     if ((shown.at(-1)?.to ?? end) < end - charts.gaps.binSeconds / 2) lines.push('…'.padStart(labelWidth));
     lines.push(
       `${overflowLabel.padStart(labelWidth)}   ${bar(charts.gaps.overflow, highest, barWidth)} ${thousands(charts.gaps.overflow)} ` +
-        `(longest ${formatSeconds(charts.gaps.maxSeconds)})`,
+        `(longest ${longDuration(charts.gaps.maxSeconds)})`,
     );
   }
   return lines;
@@ -367,6 +371,11 @@ function tuningLines(checks: readonly TuningCheck[] | null, tuning: boolean): st
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** Formats a duration that may run to days, such as the longest gap of a host that slept a month. */
+function longDuration(seconds: number): string {
+  return seconds >= 172_800 ? `${round(seconds / 86_400)} days` : formatSeconds(seconds);
 }
 
 function hours(ms: number): string {
