@@ -51,4 +51,14 @@ describe('wrapLine', () => {
     expect(first).toMatch(/^ {2}period {9}word/);
     expect(second).toMatch(/^ {17}word/);
   });
+
+  it('keeps numbers with units', () => {
+    const line = `  - ${'word '.repeat(13)}every 54 s ± 3.0 s; steady size 320 B; 99 % on the beat`;
+    for (const width of [40, 50, 60, 70, 80]) {
+      for (const wrapped of wrapLine(line, width)) {
+        expect(wrapped).not.toMatch(/\d$/);
+        expect(wrapped).not.toMatch(/^\s*(s|B|%)\b/);
+      }
+    }
+  });
 });
