@@ -678,7 +678,7 @@
         ),
       );
     }
-    rowCount.textContent = `Showing ${state.visible.length} of ${rows.length} findings`;
+    rowCount.textContent = `Showing ${integerFormat.format(state.visible.length)} of ${integerFormat.format(rows.length)} findings`;
   }
 
   /** @param {Row} row */
@@ -1101,7 +1101,7 @@
     if (chartsData.connections > times.length) {
       notes.push(
         note(
-          `Shows ${times.length} of ${chartsData.connections} ${EVENTS.many}, evenly spaced through the series.`,
+          `Shows ${integerFormat.format(times.length)} of ${integerFormat.format(chartsData.connections)} ${EVENTS.many}, evenly spaced through the series.`,
         ),
       );
     }
@@ -1327,7 +1327,9 @@
     const notes = [];
     if (chartsData.loadedRows > times.length) {
       notes.push(
-        note(`Shows ${times.length} of ${chartsData.loadedRows} rows, evenly spaced through the series.`),
+        note(
+          `Shows ${integerFormat.format(times.length)} of ${integerFormat.format(chartsData.loadedRows)} rows, evenly spaced through the series.`,
+        ),
       );
     }
     if (sent.length === 0 && received.length === 0) {
