@@ -89,10 +89,11 @@ export interface ScanOptions<D extends DetectorId = DetectorId> {
   /** DuckDB's memory limit in bytes; see StoreOpenOptions.memoryLimit for the default. */
   memoryLimit?: number;
   /**
-   * Chooses the findings whose rows and tuning checks to load, for the HTML report and `explain`, by
-   * rank and by whether tuning hid them (hidden findings are ranked after the shown ones).
+   * Chooses the findings whose rows and tuning checks to load, for the HTML report and `explain`. It gets
+   * the rank, whether tuning hid the finding (hidden findings are ranked after the shown ones), and the
+   * finding's position from 0 in its own list.
    */
-  details?: (rank: number, hidden: boolean) => boolean;
+  details?: (rank: number, hidden: boolean, position: number) => boolean;
 }
 
 /** The rows behind one finding, and every tuning rule checked against it. */
@@ -331,7 +332,11 @@ async function loadDetails<F extends object>(
   if (request === undefined) return details;
   const chosen = listed
     .map((finding, index) => ({ finding, summary: summarizeFinding(detectorId, finding, index), index }))
-    .filter(({ summary, index }) => request(summary.rank, index >= shownCount));
+    .filter(({ summary, index }) => {
+      const hidden = index >= shownCount;
+      // The position counts from 0 in the finding's own list, shown or hidden.
+      return request(summary.rank, hidden, hidden ? index - shownCount : index);
+    });
   if (chosen.length > 0) options.onStage?.(`loading the connections of ${countOf(chosen.length, 'finding')}`);
   for (const { finding, summary } of chosen) {
     const series = await loadFindingSeries(

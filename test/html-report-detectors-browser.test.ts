@@ -1,6 +1,6 @@
 /**
  * Opens the HTML report of every detector in Chromium, made from simulated traffic that gives each
- * detector findings, and selects every finding in turn: each detail panel must draw without a page
+ * detector findings, and selects every finding in turn. Each detail panel must draw without a page
  * error, with its charts when the report contains them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -103,6 +103,9 @@ const MEMORY_LIMIT_HELP =
   `memory DuckDB may use before it spills table data to a temporary folder, such as 1.5GB or 800MiB ` +
   `(at least 640MiB; default: ${MEMORY_LIMIT_ENV} when set, else 80 % of RAM up to 750MB)`;
 
+/** Output flags that explain rejects: it prints one finding, as text or with --json. */
+const EXPLAIN_REJECTED_OUTPUTS = ['ndjson', 'csv', 'ocsf', 'cef', 'leef', 'syslog', 'html'] as const;
+
 /** Findings shown in the terminal table unless --top sets another count; machine formats get every finding. */
 const DEFAULT_TABLE_ROWS = 25;
 /**
@@ -317,9 +320,10 @@ async function resolveLocalNetworks(flags: {
  * finding. They stay parsed, so that using a rejected one gives explain's own message.
  */
 function hideOutputsOfExplain(command: Command): Command {
-  const rejected = new Set(['--ndjson', '--csv', '--ocsf', '--cef', '--leef', '--syslog', '--html', '--top']);
-  for (const option of command.options)
-    if (option.long !== undefined && rejected.has(option.long)) option.hideHelp();
+  const hidden = new Set([...EXPLAIN_REJECTED_OUTPUTS.map((name) => `--${name}`), '--top']);
+  for (const option of command.options) {
+    if (option.long !== undefined && hidden.has(option.long)) option.hideHelp();
+  }
   return command;
 }
 
@@ -633,19 +637,10 @@ function rejectSecondStdoutOutput(flags: ScanFlags): void {
 /** Rejects outputs that --explain replaces: it prints one finding, as text or with --json. */
 function rejectExplainOutputs(flags: ScanFlags): void {
   if (flags.explain === undefined) return;
-  const outputs: [boolean, string][] = [
-    [flags.ndjson === true, '--ndjson'],
-    [flags.csv === true, '--csv'],
-    [flags.ocsf === true, '--ocsf'],
-    [flags.cef === true, '--cef'],
-    [flags.leef === true, '--leef'],
-    [flags.syslog !== undefined, '--syslog'],
-    [flags.html !== undefined, '--html'],
-  ];
-  const clash = outputs.find(([given]) => given);
+  const clash = EXPLAIN_REJECTED_OUTPUTS.find((name) => flags[name] !== undefined);
   if (clash !== undefined) {
     throw new UsageError(
-      `explain prints one finding as text, or as JSON with --json; drop ${clash[1]}, or run scan for that output`,
+      `explain prints one finding as text, or as JSON with --json; drop --${clash}, or run scan for that output`,
     );
   }
 }
@@ -688,15 +683,9 @@ function writeExplanation(rank: number, result: ScanResult, flags: ScanFlags): v
 }
 
 /** Returns the HTML report's findings: the first --top shown ones (100 by default) and as many hidden. */
-function htmlDetails(flags: ScanFlags): (rank: number, hidden: boolean) => boolean {
+function htmlDetails(flags: ScanFlags): (rank: number, hidden: boolean, position: number) => boolean {
   const top = htmlFindingCount(flags);
-  // Hidden findings are ranked after every shown one, so their count is taken from the first hidden rank.
-  let firstHidden: number | null = null;
-  return (rank, hidden) => {
-    if (!hidden) return rank <= top;
-    firstHidden ??= rank;
-    return rank - firstHidden < top;
-  };
+  return (_rank, _hidden, position) => position < top;
 }
 
 function htmlFindingCount(flags: ScanFlags): number {

@@ -125,11 +125,11 @@ export function colorEnabled(
 interface ColumnMeasure {
   /** Widest header or cell. */
   natural: number;
-  /** Longest word of the header and cells: a narrower column must break a word. */
+  /** Maximum word width of the header and cells: a narrower column must break a word. */
   word: number;
-  /** Longest word of the cells alone. */
+  /** Maximum word width of the cells alone. */
   valueWord: number;
-  /** Longest word of the header alone. */
+  /** Maximum word width of the header alone. */
   headerWord: number;
 }
 

@@ -8,14 +8,14 @@
 export function wrapLine(line: string, width: number): string[] {
   if (line.length <= width) return [line];
   // A number keeps its unit: the space between them is held as a placeholder of the same length.
-  const held = line.replace(NUMBER_AND_UNIT, `$1${HELD_SPACE}$2`);
-  return wrapWords(held, width).map((wrapped) => wrapped.replaceAll(HELD_SPACE, ' '));
+  const joined = line.replace(NUMBER_AND_UNIT, `$1${UNIT_SPACE}$2`);
+  return wrapWords(joined, width).map((wrapped) => wrapped.replaceAll(UNIT_SPACE, ' '));
 }
 
 /** A number, a space and a unit of time, size or share, as explain and the reasons write them. */
 const NUMBER_AND_UNIT = /(\d) (µs|ms|s|min|h|d|days|B|KiB|MiB|GiB|%)(?=$|[\s;,.)])/g;
 /** Stands for a space that must not break a line; a control character never left in wrapped text. */
-const HELD_SPACE = '\u0000';
+const UNIT_SPACE = '\u0000';
 
 function wrapWords(line: string, width: number): string[] {
   const labelled = /^\s*\S+(?: \S+){0,2} {2,}/.exec(line)?.[0].length;
